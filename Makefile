@@ -1,0 +1,76 @@
+# ayac: `make deps && make`, then `make test`. See README.md.
+CC      ?= cc
+CLANG   ?= clang
+LUAJIT  ?= luajit
+BUILD   ?= build
+
+LUAJIT_CFLAGS := $(shell pkg-config --cflags luajit)
+LUAJIT_LIBS   := $(shell pkg-config --libs luajit)
+
+WARN     = -Wall -Wextra -Werror -Wno-missing-field-initializers
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -fPIC -D_GNU_SOURCE -Isrc/core $(LUAJIT_CFLAGS) $(SANITIZE)
+LDFLAGS += $(SANITIZE)
+CORE_LIBS = -lelf -lmnl -lz
+
+CORE_SRC = $(wildcard src/core/*.c)
+LUA_SRC  = $(wildcard src/lua/*.c)
+HOST_SRC = $(wildcard src/host/*.c)
+CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
+LUA_OBJ  = $(LUA_SRC:%.c=$(BUILD)/%.o)
+HOST_OBJ = $(HOST_SRC:%.c=$(BUILD)/%.o)
+
+BPF_SRC  = $(wildcard spec/bpf/*.bpf.c) $(wildcard examples/*.bpf.c)
+BPF_OBJ  = $(patsubst spec/bpf/%.bpf.c,$(BUILD)/spec/bpf/%.bpf.o,$(filter spec/bpf/%,$(BPF_SRC))) \
+           $(patsubst %.bpf.c,%.bpf.o,$(filter examples/%,$(BPF_SRC)))
+VMLINUX_H = $(BUILD)/include/vmlinux.h
+BPF_CFLAGS = -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 -I$(BUILD)/include -Ispec/bpf
+
+MODULE = $(BUILD)/lib/ayac/core.so
+HOST   = ayac
+
+.PHONY: all deps test asan clean bpf fixtures
+all: $(HOST) $(MODULE) bpf fixtures
+
+deps:
+	scripts/deps
+
+$(BUILD)/%.o: %.c $(wildcard src/core/*.h src/lua/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libayac.a: $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(MODULE): $(LUA_OBJ) $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -o $@ $(LUA_OBJ) $(CORE_OBJ) $(CORE_LIBS)
+
+# The host exports its symbols (-E) so that LuaJIT's ffi.C sees the fast C ABI.
+$(HOST): $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS) -Wl,-E -o $@ $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ) $(LUAJIT_LIBS) $(CORE_LIBS) -ldl -lm
+
+$(VMLINUX_H):
+	@mkdir -p $(dir $@)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+bpf: $(BPF_OBJ)
+$(BUILD)/spec/bpf/%.bpf.o: spec/bpf/%.bpf.c $(VMLINUX_H) $(wildcard spec/bpf/*.h)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+examples/%.bpf.o: examples/%.bpf.c $(VMLINUX_H)
+	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+-include spec/fixtures/fixtures.mk
+
+test: all
+	scripts/run-specs
+
+# The whole suite with AddressSanitizer and UBSan in the core, binding and host.
+asan:
+	$(MAKE) BUILD=build-asan HOST=ayac-asan SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer" all
+	AYAC=./ayac-asan scripts/run-specs
+
+clean:
+	rm -rf build build-asan ayac ayac-asan examples/*.bpf.o

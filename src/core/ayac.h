@@ -1,0 +1,230 @@
+/* ayac core: the library's API, used by the Lua binding and the host binary.
+ *
+ * Conventions: functions that can fail return 0 (or a handle / fd) on success and a
+ * negative errno (or NULL) on failure, after recording a message with context in the
+ * per-thread last error (ayac_errmsg). Handles are opaque. Nothing here knows Lua.
+ */
+#ifndef AYAC_H
+#define AYAC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/bpf.h>
+#include <linux/types.h>
+
+struct ayac_obj;
+struct ayac_prog;
+struct ayac_map;
+struct ayac_link;
+struct ayac_btf;
+
+/* ---- errors (error.c) ---------------------------------------------------------- */
+
+/* ayac's own error numbers, beyond errno's range; reported by name like errno. */
+enum {
+	AYAC_EBADELF = 4096, /* not a valid BPF ELF object */
+	AYAC_EBTF,           /* malformed or unusable BTF */
+	AYAC_EVERIFIER,      /* the verifier rejected a program; the log is in the message */
+	AYAC_ECORE,          /* a CO-RE relocation could not be satisfied */
+};
+
+/* Records the last error for this thread: err is an errno or AYAC_E* (sign ignored).
+ * Returns -err so callers can `return ayac_seterr(...)`. */
+int ayac_seterr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prepends "context: " to the current message, keeping the error number. Returns -err. */
+int ayac_errctx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Appends text (e.g. a verifier log) after the current message, on a new line. */
+void ayac_errappend(const char *text);
+const char *ayac_errmsg(void);
+int ayac_errnum(void);                 /* positive errno or AYAC_E*, 0 if none */
+const char *ayac_errname(int err);     /* "ENOENT", "EVERIFIER"; sign ignored */
+
+/* ---- objects (object.c) -------------------------------------------------------- */
+
+struct ayac_open_opts {
+	const char *name;        /* object name; default: file name without ".bpf.o"/".o" */
+	const char *btf_path;    /* target BTF for CO-RE; NULL: vmlinux */
+	bool no_btf;             /* btf = false: no target BTF at all */
+	const char *pin_root;    /* for LIBBPF_PIN_BY_NAME maps; NULL: /sys/fs/bpf */
+	__u32 log_level;         /* verifier log level for every program (0: log only on failure) */
+	bool allow_unsupported_maps;
+};
+
+enum ayac_obj_state { AYAC_OBJ_OPENED, AYAC_OBJ_LOADED, AYAC_OBJ_CLOSED };
+
+/* Parse only: nothing reaches the kernel. The bytes are copied. */
+struct ayac_obj *ayac_obj_open_file(const char *path, const struct ayac_open_opts *opts);
+struct ayac_obj *ayac_obj_open_mem(const void *buf, size_t size, const char *name,
+				   const struct ayac_open_opts *opts);
+/* Create maps, relocate and load programs. On failure nothing stays in the kernel. */
+int ayac_obj_load(struct ayac_obj *obj);
+/* Detach links that are not pinned and close every fd. Idempotent. Handles stay valid
+ * (their fds read -1) until ayac_obj_free. */
+void ayac_obj_close(struct ayac_obj *obj);
+void ayac_obj_free(struct ayac_obj *obj);
+
+const char *ayac_obj_name(const struct ayac_obj *obj);
+enum ayac_obj_state ayac_obj_state(const struct ayac_obj *obj);
+struct ayac_btf *ayac_obj_btf(const struct ayac_obj *obj); /* NULL: object has no BTF */
+size_t ayac_obj_prog_cnt(const struct ayac_obj *obj);
+struct ayac_prog *ayac_obj_prog_at(const struct ayac_obj *obj, size_t i);
+struct ayac_prog *ayac_obj_prog_by_name(const struct ayac_obj *obj, const char *name);
+size_t ayac_obj_map_cnt(const struct ayac_obj *obj);
+struct ayac_map *ayac_obj_map_at(const struct ayac_obj *obj, size_t i);
+struct ayac_map *ayac_obj_map_by_name(const struct ayac_obj *obj, const char *name);
+
+/* A global variable of .data/.rodata/.bss (and their .xxx.* variants). */
+struct ayac_global {
+	const char *name;
+	struct ayac_map *map;  /* the data map holding it */
+	__u32 offset;          /* within the map's value */
+	__u32 size;
+	__u32 btf_type_id;     /* the variable's type in the object's BTF (0: none) */
+};
+int ayac_obj_find_global(const struct ayac_obj *obj, const char *name, struct ayac_global *out);
+
+/* ---- programs (prog.c) ---------------------------------------------------------- */
+
+const char *ayac_prog_name(const struct ayac_prog *prog);
+const char *ayac_prog_section(const struct ayac_prog *prog);
+struct ayac_obj *ayac_prog_obj(const struct ayac_prog *prog);
+enum bpf_prog_type ayac_prog_type(const struct ayac_prog *prog);
+enum bpf_attach_type ayac_prog_attach_type(const struct ayac_prog *prog);
+int ayac_prog_fd(const struct ayac_prog *prog);                       /* -1 before load */
+/* The verifier log of the last load attempt ("" when none was asked for). */
+const char *ayac_prog_log(const struct ayac_prog *prog);
+bool ayac_prog_autoload(const struct ayac_prog *prog);
+int ayac_prog_set_autoload(struct ayac_prog *prog, bool autoload);   /* before load */
+int ayac_prog_set_type(struct ayac_prog *prog, enum bpf_prog_type type,
+		       enum bpf_attach_type attach_type);             /* before load */
+int ayac_prog_set_log_level(struct ayac_prog *prog, __u32 level);    /* before load */
+int ayac_prog_pin(struct ayac_prog *prog, const char *path);
+int ayac_prog_unpin(struct ayac_prog *prog, const char *path);
+
+struct ayac_test_run {
+	const void *data_in; __u32 data_size_in;
+	void *data_out; __u32 data_size_out;     /* in: capacity, out: size written */
+	const void *ctx_in; __u32 ctx_size_in;
+	void *ctx_out; __u32 ctx_size_out;
+	__u32 repeat, flags, cpu;
+	__u32 retval, duration_ns;               /* out */
+};
+int ayac_prog_test_run(struct ayac_prog *prog, struct ayac_test_run *run);
+/* BPF_OBJ_GET_INFO_BY_FD (info.c). info is overwritten, except that a caller who wants
+ * the map ids sets info->map_ids (a __u32 array as u64) and info->nr_map_ids (its
+ * capacity) first; nr_map_ids comes back as the program's real count. */
+int ayac_prog_info(const struct ayac_prog *prog, struct bpf_prog_info *info);
+
+/* Kernel names without BPF_PROG_TYPE_, lower case ("tracepoint", "xdp"). NULL: unknown. */
+const char *ayac_prog_type_name(enum bpf_prog_type type);
+int ayac_prog_type_by_name(const char *name);       /* -1: unknown */
+const char *ayac_attach_type_name(enum bpf_attach_type type);
+int ayac_attach_type_by_name(const char *name);     /* -1: unknown */
+
+/* ---- maps (map.c) -------------------------------------------------------------- */
+
+struct ayac_map_def {
+	enum bpf_map_type type;
+	__u32 key_size, value_size, max_entries, map_flags;
+	__u32 numa_node;
+	__u64 map_extra;
+	const char *name;
+};
+
+const char *ayac_map_name(const struct ayac_map *map);
+struct ayac_obj *ayac_map_obj(const struct ayac_map *map);  /* NULL: standalone map */
+const struct ayac_map_def *ayac_map_def(const struct ayac_map *map);
+int ayac_map_fd(const struct ayac_map *map);                  /* -1 before load */
+/* The BTF describing key/value (the object's BTF); ids 0 when absent. */
+struct ayac_btf *ayac_map_btf(const struct ayac_map *map);
+__u32 ayac_map_btf_key_type_id(const struct ayac_map *map);
+__u32 ayac_map_btf_value_type_id(const struct ayac_map *map);
+bool ayac_map_is_percpu(const struct ayac_map *map);
+/* Bytes of one value as the syscalls move it: value_size, or for per-CPU maps
+ * round_up(value_size, 8) * possible CPUs. */
+size_t ayac_map_value_buf_size(const struct ayac_map *map);
+int ayac_map_set_max_entries(struct ayac_map *map, __u32 n);  /* before load */
+/* Global-data maps: the initial image before load, the mmap-ed live data after
+ * (NULL when not mmap-able). *size gets the length. *writable false for .rodata after load. */
+void *ayac_map_data(struct ayac_map *map, size_t *size, bool *writable);
+
+int ayac_map_lookup(const struct ayac_map *map, const void *key, void *value); /* -ENOENT absent */
+int ayac_map_update(const struct ayac_map *map, const void *key, const void *value, __u64 flags);
+int ayac_map_delete(const struct ayac_map *map, const void *key);
+int ayac_map_next_key(const struct ayac_map *map, const void *key, void *next_key); /* key NULL: first */
+int ayac_map_pin(struct ayac_map *map, const char *path);
+int ayac_map_unpin(struct ayac_map *map, const char *path);
+int ayac_map_freeze(struct ayac_map *map);
+/* Before load: pin the map at this exact path, or reuse the map already pinned there
+ * (opts map_pin_paths). */
+int ayac_map_set_pin_path(struct ayac_map *map, const char *path);
+int ayac_map_info(const struct ayac_map *map, struct bpf_map_info *info);  /* info.c */
+
+struct ayac_map *ayac_map_create(const struct ayac_map_def *def);
+struct ayac_map *ayac_map_from_pin(const char *path);
+struct ayac_map *ayac_map_from_id(__u32 id);
+void ayac_map_free(struct ayac_map *map);  /* standalone maps only; no-op for object maps */
+
+const char *ayac_map_type_name(enum bpf_map_type type);
+int ayac_map_type_by_name(const char *name);        /* -1: unknown */
+
+int ayac_num_possible_cpus(void);
+
+/* Plain C ABI for the hot path (called through LuaJIT's FFI): straight syscalls on an
+ * fd, no error message, return 0 or -errno. */
+int ayac_fast_lookup(int map_fd, const void *key, void *value);
+int ayac_fast_update(int map_fd, const void *key, const void *value, __u64 flags);
+int ayac_fast_delete(int map_fd, const void *key);
+int ayac_fast_next_key(int map_fd, const void *key, void *next_key);
+
+/* ---- links and attaching (link.c, attach_*.c) ----------------------------------- */
+
+struct ayac_uprobe_opts {
+	const char *path;      /* executable or shared library */
+	const char *symbol;    /* NULL: use offset alone */
+	__u64 offset;          /* added to the symbol's offset, or the file offset itself */
+	int pid;               /* -1: every process */
+	bool retprobe;
+	__u64 cookie;
+};
+
+/* Attach as the section name says (tracepoint/cat/name, raw_tp/x, tp_btf/x,
+ * uprobe/path:sym, …). -EOPNOTSUPP-style error when the section says nothing usable. */
+struct ayac_link *ayac_prog_attach_auto(struct ayac_prog *prog);
+struct ayac_link *ayac_attach_tracepoint(struct ayac_prog *prog, const char *category,
+					 const char *name);
+/* raw_tp with a name; tp_btf (and other BTF-typed tracing) with name NULL. */
+struct ayac_link *ayac_attach_raw_tp(struct ayac_prog *prog, const char *name);
+struct ayac_link *ayac_attach_uprobe(struct ayac_prog *prog, const struct ayac_uprobe_opts *opts);
+
+/* kprobe/kretprobe through the kprobe PMU (perf_event_open type from
+ * /sys/bus/event_source/devices/kprobe/type). */
+struct ayac_kprobe_opts {
+	const char *func;      /* kernel function */
+	__u64 offset;          /* within the function (kprobe only) */
+	bool retprobe;
+	__u64 cookie;
+};
+struct ayac_link *ayac_attach_kprobe(struct ayac_prog *prog, const struct ayac_kprobe_opts *opts);
+
+int ayac_link_detach(struct ayac_link *link);   /* idempotent */
+void ayac_link_free(struct ayac_link *link);    /* detaches unless pinned */
+int ayac_link_fd(const struct ayac_link *link);
+bool ayac_link_attached(const struct ayac_link *link);
+const char *ayac_link_kind(const struct ayac_link *link); /* "perf_event", "raw_tp", … */
+int ayac_link_pin(struct ayac_link *link, const char *path);
+int ayac_link_info(const struct ayac_link *link, struct bpf_link_info *info); /* info.c */
+
+/* Resolve a symbol in an ELF executable or shared library to the file offset uprobes
+ * take (symtab, then dynsym; "name@VERSION" accepted). */
+int ayac_elf_symbol_offset(const char *path, const char *symbol, __u64 *offset);
+
+/* ---- file systems (fs_mount.c) --------------------------------------------------- */
+
+/* tracefs root ("/sys/kernel/tracing" or ".../debug/tracing"), mounting it if absent. */
+const char *ayac_tracefs(void);
+/* Make sure bpffs is mounted at /sys/fs/bpf. */
+int ayac_ensure_bpffs(void);
+
+#endif

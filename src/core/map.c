@@ -1,0 +1,429 @@
+/* Maps: creation in the kernel (with BTF, pinning and reuse, global-data images,
+ * freezing and mmap), element access, and standalone maps that belong to no object. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static inline __u64 ptr_to_u64(const void *p)
+{
+	return (__u64)(unsigned long)p;
+}
+
+struct ayac_map *ayac_map_new(struct ayac_obj *obj, const char *name)
+{
+	struct ayac_map **maps, *map = ayac_calloc(1, sizeof(*map));
+
+	if (!map)
+		return NULL;
+	map->fd = -1;
+	map->obj = obj;
+	map->name = ayac_strdup(name);
+	if (!map->name)
+		goto fail;
+	map->def.name = map->name;
+	if (obj) {
+		maps = ayac_reallocarray(obj->maps, obj->nr_maps + 1, sizeof(*maps));
+		if (!maps)
+			goto fail;
+		obj->maps = maps;
+		obj->maps[obj->nr_maps++] = map;
+	}
+	return map;
+fail:
+	free(map->name);
+	free(map);
+	return NULL;
+}
+
+int ayac_num_possible_cpus(void)
+{
+	static int cached;
+	char buf[256];
+	int n = 0, fd;
+	ssize_t len;
+	char *p;
+
+	if (cached > 0)
+		return cached;
+	fd = open("/sys/devices/system/cpu/possible", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ayac_seterr(errno, "open /sys/devices/system/cpu/possible");
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return ayac_seterr(EIO, "read /sys/devices/system/cpu/possible");
+	buf[len] = '\0';
+	/* "0-3,5,7-8": ranges separated by commas. */
+	for (p = buf; *p && *p != '\n';) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+		if (end == p)
+			break;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		n += (int)(b - a + 1);
+		p = *end == ',' ? end + 1 : end;
+	}
+	if (n <= 0)
+		return ayac_seterr(EINVAL, "cannot parse possible CPUs '%s'", buf);
+	cached = n;
+	return n;
+}
+
+bool ayac_map_is_percpu(const struct ayac_map *map)
+{
+	switch (map->def.type) {
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+size_t ayac_map_value_buf_size(const struct ayac_map *map)
+{
+	int ncpu;
+
+	if (!ayac_map_is_percpu(map))
+		return map->def.value_size;
+	ncpu = ayac_num_possible_cpus();
+	return ((size_t)map->def.value_size + 7) / 8 * 8 * (size_t)(ncpu > 0 ? ncpu : 1);
+}
+
+/* Map types whose key/value the kernel will not describe with BTF. */
+static bool btf_types_refused(enum bpf_map_type t)
+{
+	switch (t) {
+	case BPF_MAP_TYPE_PERF_EVENT_ARRAY: case BPF_MAP_TYPE_CGROUP_ARRAY:
+	case BPF_MAP_TYPE_STACK_TRACE: case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+	case BPF_MAP_TYPE_HASH_OF_MAPS: case BPF_MAP_TYPE_DEVMAP:
+	case BPF_MAP_TYPE_DEVMAP_HASH: case BPF_MAP_TYPE_CPUMAP:
+	case BPF_MAP_TYPE_XSKMAP: case BPF_MAP_TYPE_SOCKMAP: case BPF_MAP_TYPE_SOCKHASH:
+	case BPF_MAP_TYPE_QUEUE: case BPF_MAP_TYPE_STACK: case BPF_MAP_TYPE_RINGBUF:
+	case BPF_MAP_TYPE_USER_RINGBUF: case BPF_MAP_TYPE_PROG_ARRAY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int sys_map_create(const struct ayac_map *map, int btf_fd, int inner_fd)
+{
+	union bpf_attr attr;
+	const struct ayac_map_def *d = &map->def;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = d->type;
+	attr.key_size = d->key_size;
+	attr.value_size = d->value_size;
+	attr.max_entries = d->max_entries;
+	attr.map_flags = d->map_flags;
+	attr.numa_node = d->numa_node;
+	attr.map_extra = d->map_extra;
+	attr.inner_map_fd = inner_fd > 0 ? (__u32)inner_fd : 0;
+	if (d->numa_node)
+		attr.map_flags |= BPF_F_NUMA_NODE;
+	ayac_kernel_obj_name(attr.map_name, map->name);
+	if (btf_fd >= 0 && !btf_types_refused(d->type) &&
+	    (map->btf_key_type_id || map->btf_value_type_id)) {
+		attr.btf_fd = (__u32)btf_fd;
+		attr.btf_key_type_id = map->btf_key_type_id;
+		attr.btf_value_type_id = map->btf_value_type_id;
+	}
+	return sys_bpf_fd(BPF_MAP_CREATE, &attr, sizeof(attr));
+}
+
+static int map_info(int fd, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return sys_obj_info(fd, info, &len);
+}
+
+/* A pinned map is reused only when it is the map this object describes. */
+static int check_reuse(const struct ayac_map *map, int fd, const char *path)
+{
+	struct bpf_map_info info;
+	int err = map_info(fd, &info);
+
+	if (err)
+		return ayac_seterr(err, "map '%s': inspect pinned map '%s'", map->name, path);
+	if (info.type != map->def.type || info.key_size != map->def.key_size ||
+	    info.value_size != map->def.value_size || info.max_entries != map->def.max_entries ||
+	    info.map_flags != map->def.map_flags)
+		return ayac_seterr(EINVAL, "map '%s': the map pinned at '%s' differs (type %u, key %u, "
+				   "value %u, max_entries %u, flags 0x%x; this object wants %u, %u, %u, "
+				   "%u, 0x%x)", map->name, path, info.type, info.key_size,
+				   info.value_size, info.max_entries, info.map_flags, map->def.type,
+				   map->def.key_size, map->def.value_size, map->def.max_entries,
+				   map->def.map_flags);
+	return 0;
+}
+
+static int create_inner(struct ayac_map *map, int btf_fd)
+{
+	struct ayac_map *in = map->inner;
+
+	if (!in)
+		return 0;
+	if (in->def.max_entries == 0)
+		in->def.max_entries = 1;
+	in->fd = sys_map_create(in, btf_fd, -1);
+	if (in->fd < 0)
+		return ayac_seterr(in->fd, "map '%s': create the inner map template", map->name);
+	return 0;
+}
+
+/* Data maps: the image goes in before load, .rodata is frozen (the verifier then
+ * trusts its values), and the value is mmap-ed so globals read without syscalls. */
+static int init_data_map(struct ayac_map *map)
+{
+	__u32 zero = 0;
+	int prot = PROT_READ, err;
+	long page = sysconf(_SC_PAGESIZE);
+
+	err = ayac_fast_update(map->fd, &zero, map->data, 0);
+	if (err)
+		return ayac_seterr(err, "map '%s': write initial global data", map->name);
+	if (map->kind == AYAC_MAP_RODATA && (err = sys_map_freeze(map->fd)))
+		return ayac_seterr(err, "map '%s': freeze", map->name);
+	if (!(map->def.map_flags & BPF_F_MMAPABLE))
+		return 0;
+	if (map->kind != AYAC_MAP_RODATA)
+		prot |= PROT_WRITE;
+	map->mmap_size = ((size_t)map->def.value_size + (size_t)page - 1) / (size_t)page * (size_t)page;
+	map->mmaped = mmap(NULL, map->mmap_size, prot, MAP_SHARED, map->fd, 0);
+	if (map->mmaped == MAP_FAILED) {
+		map->mmaped = NULL;
+		return ayac_seterr(errno, "map '%s': mmap global data", map->name);
+	}
+	return 0;
+}
+
+static int resolve_pin_path(struct ayac_map *map)
+{
+	const char *root;
+
+	if (map->pin_path || map->pinning != AYAC_PIN_BY_NAME)
+		return 0;
+	root = map->obj && map->obj->pin_root ? map->obj->pin_root : "/sys/fs/bpf";
+	if (asprintf(&map->pin_path, "%s/%s", root, map->name) < 0) {
+		map->pin_path = NULL;
+		return ayac_seterr(ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int create_fresh(struct ayac_map *map, int btf_fd)
+{
+	int err = create_inner(map, btf_fd), fd;
+
+	if (err)
+		return err;
+	if (map->kind != AYAC_MAP_USER)
+		map->def.map_flags |= BPF_F_MMAPABLE |
+				      (map->kind == AYAC_MAP_RODATA ? BPF_F_RDONLY_PROG : 0);
+	if (map->def.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && map->def.max_entries == 0)
+		map->def.max_entries = (__u32)ayac_num_possible_cpus();
+	fd = sys_map_create(map, btf_fd, map->inner ? map->inner->fd : -1);
+	/* Older kernels refuse some BTF descriptions (libbpf retries the same way). */
+	if (fd < 0 && btf_fd >= 0)
+		fd = sys_map_create(map, -1, map->inner ? map->inner->fd : -1);
+	if (map->inner && map->inner->fd >= 0) {
+		close(map->inner->fd);
+		map->inner->fd = -1;
+	}
+	if (fd < 0)
+		return ayac_seterr(fd, "create map '%s' (%s, key %u, value %u, max_entries %u)",
+				   map->name, ayac_map_type_name(map->def.type) ?: "unknown type",
+				   map->def.key_size, map->def.value_size, map->def.max_entries);
+	map->fd = fd;
+	return map->data ? init_data_map(map) : 0;
+}
+
+int ayac_map_create_in_kernel(struct ayac_map *map)
+{
+	int btf_fd = -1, fd, err;
+
+	if (map->fd >= 0)
+		return 0;
+	if ((err = resolve_pin_path(map)))
+		return err;
+	if (map->pin_path) {
+		fd = sys_obj_get(map->pin_path);
+		if (fd >= 0) {
+			if ((err = check_reuse(map, fd, map->pin_path))) {
+				close(fd);
+				return err;
+			}
+			map->fd = fd;
+			map->reused = true;
+			return 0;
+		}
+		if (fd != -ENOENT)
+			return ayac_seterr(fd, "map '%s': open pin '%s'", map->name, map->pin_path);
+	}
+	btf_fd = ayac_obj_btf_fd(map->obj);
+	if ((err = create_fresh(map, btf_fd < 0 ? -1 : btf_fd)))
+		goto fail;
+	if (map->pin_path && (err = ayac_map_pin(map, map->pin_path)))
+		goto fail;
+	return 0;
+fail:
+	ayac_map_close(map);
+	return err;
+}
+
+void ayac_map_close(struct ayac_map *map)
+{
+	if (map->mmaped)
+		munmap(map->mmaped, map->mmap_size);
+	map->mmaped = NULL;
+	if (map->fd >= 0)
+		close(map->fd);
+	map->fd = -1;
+}
+
+void ayac_map_destroy(struct ayac_map *map)
+{
+	if (!map)
+		return;
+	ayac_map_close(map);
+	if (map->inner)
+		ayac_map_destroy(map->inner);
+	free(map->data);
+	free(map->pin_path);
+	free(map->name);
+	free(map);
+}
+
+/* ---- accessors ----------------------------------------------------------------------- */
+
+const char *ayac_map_name(const struct ayac_map *map) { return map->name; }
+struct ayac_obj *ayac_map_obj(const struct ayac_map *map) { return map->obj; }
+const struct ayac_map_def *ayac_map_def(const struct ayac_map *map) { return &map->def; }
+int ayac_map_fd(const struct ayac_map *map) { return map->fd; }
+struct ayac_btf *ayac_map_btf(const struct ayac_map *map) { return map->obj ? map->obj->btf : NULL; }
+__u32 ayac_map_btf_key_type_id(const struct ayac_map *map) { return map->btf_key_type_id; }
+__u32 ayac_map_btf_value_type_id(const struct ayac_map *map) { return map->btf_value_type_id; }
+
+int ayac_map_set_max_entries(struct ayac_map *map, __u32 n)
+{
+	if (map->fd >= 0 || (map->obj && map->obj->state != AYAC_OBJ_OPENED))
+		return ayac_seterr(EBUSY, "map '%s': max_entries can only change before load", map->name);
+	if (map->kind != AYAC_MAP_USER)
+		return ayac_seterr(EINVAL, "map '%s': a global-data map has exactly one entry", map->name);
+	map->def.max_entries = n;
+	return 0;
+}
+
+void *ayac_map_data(struct ayac_map *map, size_t *size, bool *writable)
+{
+	*size = map->def.value_size;
+	if (map->fd < 0 && (!map->obj || map->obj->state == AYAC_OBJ_OPENED)) {
+		*writable = map->data != NULL;
+		return map->data;
+	}
+	*writable = map->mmaped && map->kind != AYAC_MAP_RODATA;
+	return map->mmaped;
+}
+
+static int need_fd(const struct ayac_map *map, const char *op)
+{
+	if (map->fd < 0)
+		return ayac_seterr(EBADF, "map '%s': %s: not loaded (or closed)", map->name, op);
+	return 0;
+}
+
+int ayac_map_lookup(const struct ayac_map *map, const void *key, void *value)
+{
+	int err = need_fd(map, "lookup");
+
+	if (!err && (err = ayac_fast_lookup(map->fd, key, value)))
+		ayac_seterr(err, "map '%s': lookup", map->name);
+	return err;
+}
+
+int ayac_map_update(const struct ayac_map *map, const void *key, const void *value, __u64 flags)
+{
+	int err = need_fd(map, "update");
+
+	if (!err && (err = ayac_fast_update(map->fd, key, value, flags)))
+		ayac_seterr(err, "map '%s': update", map->name);
+	return err;
+}
+
+int ayac_map_delete(const struct ayac_map *map, const void *key)
+{
+	int err = need_fd(map, "delete");
+
+	if (!err && (err = ayac_fast_delete(map->fd, key)))
+		ayac_seterr(err, "map '%s': delete", map->name);
+	return err;
+}
+
+int ayac_map_next_key(const struct ayac_map *map, const void *key, void *next_key)
+{
+	int err = need_fd(map, "next key");
+
+	if (!err && (err = ayac_fast_next_key(map->fd, key, next_key)) && err != -ENOENT)
+		ayac_seterr(err, "map '%s': next key", map->name);
+	return err;
+}
+
+int ayac_map_pin(struct ayac_map *map, const char *path)
+{
+	int err = need_fd(map, "pin");
+
+	if (err)
+		return err;
+	if ((err = ayac_ensure_bpffs()))
+		return err;
+	if ((err = sys_obj_pin(map->fd, path)))
+		return ayac_seterr(err, "map '%s': pin at '%s'", map->name, path);
+	return 0;
+}
+
+int ayac_map_unpin(struct ayac_map *map, const char *path)
+{
+	if (!path)
+		path = map->pin_path;
+	if (!path)
+		return ayac_seterr(EINVAL, "map '%s': unpin: no path given and none pinned", map->name);
+	if (unlink(path) < 0)
+		return ayac_seterr(errno, "map '%s': unpin '%s'", map->name, path);
+	return 0;
+}
+
+int ayac_map_freeze(struct ayac_map *map)
+{
+	int err = need_fd(map, "freeze");
+
+	if (!err && (err = sys_map_freeze(map->fd)))
+		ayac_seterr(err, "map '%s': freeze", map->name);
+	return err;
+}
+
+int ayac_map_set_pin_path(struct ayac_map *map, const char *path)
+{
+	char *copy;
+
+	if (map->fd >= 0)
+		return ayac_seterr(EBUSY, "map '%s': the pin path can only change before load", map->name);
+	copy = path ? ayac_strdup(path) : NULL;
+	if (path && !copy)
+		return -ENOMEM;
+	free(map->pin_path);
+	map->pin_path = copy;
+	return 0;
+}

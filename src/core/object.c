@@ -1,0 +1,230 @@
+/* The object's life: open (parse, nothing in the kernel), load (maps, relocation,
+ * programs; all or nothing), close (kernel resources released, handles still valid)
+ * and free. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf_object.h"
+
+static char *default_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *name;
+	size_t len;
+
+	base = base ? base + 1 : path;
+	len = strlen(base);
+	if (len > 6 && strcmp(base + len - 6, ".bpf.o") == 0)
+		len -= 6;
+	else if (len > 2 && strcmp(base + len - 2, ".o") == 0)
+		len -= 2;
+	name = strndup(base, len);
+	if (!name)
+		ayac_seterr(ENOMEM, "out of memory");
+	return name;
+}
+
+static struct ayac_obj *obj_new(const char *name, const struct ayac_open_opts *opts)
+{
+	struct ayac_obj *obj = ayac_calloc(1, sizeof(*obj));
+
+	if (!obj)
+		return NULL;
+	if (opts)
+		obj->opts = *opts;
+	obj->opts.name = obj->opts.btf_path = obj->opts.pin_root = NULL;
+	obj->name = opts && opts->name ? ayac_strdup(opts->name) : ayac_strdup(name);
+	obj->btf_path = opts && opts->btf_path ? ayac_strdup(opts->btf_path) : NULL;
+	obj->pin_root = opts && opts->pin_root ? ayac_strdup(opts->pin_root) : NULL;
+	if (!obj->name || (opts && opts->btf_path && !obj->btf_path) ||
+	    (opts && opts->pin_root && !obj->pin_root)) {
+		ayac_obj_free(obj);
+		return NULL;
+	}
+	obj->opts.name = obj->name;
+	obj->opts.btf_path = obj->btf_path;
+	obj->opts.pin_root = obj->pin_root;
+	return obj;
+}
+
+struct ayac_obj *ayac_obj_open_mem(const void *buf, size_t size, const char *name,
+				   const struct ayac_open_opts *opts)
+{
+	struct ayac_obj *obj = obj_new(name ? name : "obj", opts);
+
+	if (!obj)
+		return NULL;
+	if (ayac_elf_open(obj, buf, size)) {
+		ayac_errctx("open object '%s'", obj->name);
+		ayac_obj_free(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+struct ayac_obj *ayac_obj_open_file(const char *path, const struct ayac_open_opts *opts)
+{
+	struct ayac_obj *obj = NULL;
+	char *name = default_name(path);
+	size_t size;
+	void *buf;
+
+	if (!name)
+		return NULL;
+	buf = ayac_read_file(path, &size);
+	if (buf) {
+		obj = obj_new(name, opts);
+		if (obj && ayac_elf_open(obj, buf, size)) {
+			ayac_errctx("open '%s'", path);
+			ayac_obj_free(obj);
+			obj = NULL;
+		}
+	}
+	free(buf);
+	free(name);
+	return obj;
+}
+
+static int load_maps(struct ayac_obj *obj)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < obj->nr_maps; i++)
+		if ((err = ayac_map_create_in_kernel(obj->maps[i])))
+			return err;
+	return 0;
+}
+
+static int load_progs(struct ayac_obj *obj)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < obj->nr_progs; i++)
+		if (obj->progs[i]->autoload && (err = ayac_prog_load_in_kernel(obj->progs[i])))
+			return err;
+	return 0;
+}
+
+static void release_kernel(struct ayac_obj *obj)
+{
+	size_t i;
+
+	ayac_links_release_obj(obj);
+	for (i = 0; i < obj->nr_all_progs; i++)
+		ayac_prog_close(obj->progs[i]);
+	for (i = 0; i < obj->nr_maps; i++)
+		ayac_map_close(obj->maps[i]);
+	if (obj->btf)
+		ayac_btf_close_fd(obj->btf);
+}
+
+int ayac_obj_load(struct ayac_obj *obj)
+{
+	int err;
+
+	if (obj->state != AYAC_OBJ_OPENED)
+		return ayac_seterr(EBUSY, "object '%s' is already %s", obj->name,
+				   obj->state == AYAC_OBJ_LOADED ? "loaded" : "closed");
+	/* BTF the kernel refuses costs maps their key/value types and programs their
+	 * line info, not the load itself (libbpf behaves the same way). */
+	if (obj->btf && ayac_btf_fd(obj->btf) < 0)
+		obj->btf_load_error = ayac_strdup(ayac_errmsg());
+	err = load_maps(obj);
+	if (!err)
+		err = ayac_obj_relocate(obj);
+	if (!err)
+		err = load_progs(obj);
+	if (err) {
+		ayac_errctx("load object '%s'", obj->name);
+		release_kernel(obj);
+		return err;
+	}
+	obj->state = AYAC_OBJ_LOADED;
+	return 0;
+}
+
+void ayac_obj_close(struct ayac_obj *obj)
+{
+	if (!obj || obj->state == AYAC_OBJ_CLOSED)
+		return;
+	release_kernel(obj);
+	obj->state = AYAC_OBJ_CLOSED;
+}
+
+void ayac_obj_free(struct ayac_obj *obj)
+{
+	size_t i;
+
+	if (!obj)
+		return;
+	ayac_obj_close(obj);
+	for (i = 0; i < obj->nr_all_progs; i++)
+		ayac_prog_destroy(obj->progs[i]);
+	for (i = 0; i < obj->nr_maps; i++)
+		ayac_map_destroy(obj->maps[i]);
+	free(obj->progs);
+	free(obj->maps);
+	ayac_btf_ext_free(obj->btf_ext);
+	ayac_btf_free(obj->btf);
+	ayac_elf_free(obj->elf);
+	free(obj->btf_load_error);
+	free(obj->btf_path);
+	free(obj->pin_root);
+	free(obj->name);
+	free(obj);
+}
+
+int ayac_obj_btf_fd(struct ayac_obj *obj)
+{
+	if (!obj || !obj->btf || obj->btf_load_error)
+		return -1;
+	return ayac_btf_fd(obj->btf);
+}
+
+const char *ayac_obj_name(const struct ayac_obj *obj) { return obj->name; }
+enum ayac_obj_state ayac_obj_state(const struct ayac_obj *obj) { return obj->state; }
+struct ayac_btf *ayac_obj_btf(const struct ayac_obj *obj) { return obj->btf; }
+size_t ayac_obj_prog_cnt(const struct ayac_obj *obj) { return obj->nr_progs; }
+size_t ayac_obj_map_cnt(const struct ayac_obj *obj) { return obj->nr_maps; }
+
+struct ayac_prog *ayac_obj_prog_at(const struct ayac_obj *obj, size_t i)
+{
+	return i < obj->nr_progs ? obj->progs[i] : NULL;
+}
+
+struct ayac_map *ayac_obj_map_at(const struct ayac_obj *obj, size_t i)
+{
+	return i < obj->nr_maps ? obj->maps[i] : NULL;
+}
+
+struct ayac_prog *ayac_obj_prog_by_name(const struct ayac_obj *obj, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < obj->nr_progs; i++)
+		if (strcmp(obj->progs[i]->name, name) == 0)
+			return obj->progs[i];
+	ayac_seterr(ENOENT, "object '%s' has no program '%s'", obj->name, name);
+	return NULL;
+}
+
+struct ayac_map *ayac_obj_map_by_name(const struct ayac_obj *obj, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < obj->nr_maps; i++)
+		if (strcmp(obj->maps[i]->name, name) == 0)
+			return obj->maps[i];
+	/* Data maps also answer to their section name (".rodata"), as in Aya. */
+	for (i = 0; i < obj->nr_maps; i++) {
+		const struct ayac_map *m = obj->maps[i];
+		if (m->kind != AYAC_MAP_USER && obj->elf &&
+		    strcmp(obj->elf->secs[m->sec_idx].name, name) == 0)
+			return obj->maps[i];
+	}
+	ayac_seterr(ENOENT, "object '%s' has no map '%s'", obj->name, name);
+	return NULL;
+}
