@@ -27,6 +27,7 @@ static const struct ayac_sec_def sec_defs[] = {
 	DEF("uretprobe", KPROBE, 0, UPROBE, R | X),
 	DEF("uretprobe.s/", KPROBE, 0, UPROBE, R | S),
 	DEF("uretprobe.s", KPROBE, 0, UPROBE, R | S | X),
+	DEF("usdt", KPROBE, 0, NONE, 0),
 	DEF("ksyscall/", KPROBE, 0, KPROBE, 0),
 	DEF("kretsyscall/", KPROBE, 0, KPROBE, R),
 	DEF("tc/ingress", SCHED_CLS, 0, TARGETED, X),
