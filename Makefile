@@ -29,7 +29,7 @@ BPF_CFLAGS = -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 -I$(BUILD)/inc
 MODULE = $(BUILD)/lib/ayac/core.so
 HOST   = ayac
 
-.PHONY: all deps test asan clean bpf fixtures
+.PHONY: all deps test asan clean bpf fixtures corpus
 all: $(HOST) $(MODULE) bpf fixtures
 
 deps:
@@ -37,7 +37,8 @@ deps:
 
 $(BUILD)/%.o: %.c $(wildcard src/core/*.h src/lua/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libayac.a: $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -63,6 +64,11 @@ examples/%.bpf.o: examples/%.bpf.c $(VMLINUX_H)
 	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 -include spec/fixtures/fixtures.mk
+
+# The BPF objects embedded in Debian's libbpf-tools: real-world objects for the specs.
+corpus: $(BUILD)/libbpf-tools/.stamp
+$(BUILD)/libbpf-tools/.stamp: scripts/extract-libbpf-tools $(wildcard /var/lib/dpkg/info/libbpf-tools.list)
+	scripts/extract-libbpf-tools $(BUILD)/libbpf-tools
 
 test: all
 	scripts/run-specs

@@ -238,7 +238,8 @@ static int read_functions(struct ayac_obj *obj, struct ayac_elf *elf)
 		if ((err = add_function(obj, elf, &sym)))
 			return err;
 	}
-	qsort(obj->progs, obj->nr_all_progs, sizeof(*obj->progs), cmp_func_off);
+	if (obj->nr_all_progs > 1)
+		qsort(obj->progs, obj->nr_all_progs, sizeof(*obj->progs), cmp_func_off);
 	for (i = 1; i < obj->nr_all_progs; i++) {
 		struct ayac_prog *a = obj->progs[i - 1], *b = obj->progs[i];
 		if (a->sec_idx == b->sec_idx && a->sec_insn_off + a->sec_insn_cnt > b->sec_insn_off)

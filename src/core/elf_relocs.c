@@ -98,7 +98,7 @@ static int add_reloc(struct ayac_prog *prog, const struct ayac_reloc *r)
 static int read_one(struct ayac_obj *obj, struct ayac_elf *elf, size_t target, const GElf_Rel *rel)
 {
 	const struct ayac_elf_sec *sec = &elf->secs[target];
-	const struct bpf_insn *insns = sec->data->d_buf;
+	struct bpf_insn insn;
 	struct ayac_reloc r = { .sym_idx = (int)GELF_R_SYM(rel->r_info) };
 	struct ayac_prog *prog;
 	size_t insn_idx;
@@ -118,10 +118,12 @@ static int read_one(struct ayac_obj *obj, struct ayac_elf *elf, size_t target, c
 		 prog->sec_name, insn_idx - prog->sec_insn_off);
 	if ((err = ayac_elf_sym(elf, (size_t)r.sym_idx, &sym)))
 		return ayac_errctx("%s", where);
-	if (insns[insn_idx].code == (BPF_LD | BPF_IMM | BPF_DW) &&
+	/* Section data need not be 8-aligned in the file: copy, never cast in place. */
+	memcpy(&insn, (const char *)sec->data->d_buf + rel->r_offset, sizeof(insn));
+	if (insn.code == (BPF_LD | BPF_IMM | BPF_DW) &&
 	    insn_idx + 1 >= prog->sec_insn_off + prog->sec_insn_cnt)
 		return ayac_seterr(AYAC_EBADELF, "%s: ld_imm64 cut off by the end of the function", where);
-	if ((err = classify(obj, elf, &insns[insn_idx], &sym, &r, where)))
+	if ((err = classify(obj, elf, &insn, &sym, &r, where)))
 		return err;
 	r.insn_idx = insn_idx - prog->sec_insn_off;
 	return add_reloc(prog, &r);

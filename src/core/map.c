@@ -233,8 +233,15 @@ static int create_fresh(struct ayac_map *map, int btf_fd)
 	if (map->kind != AYAC_MAP_USER)
 		map->def.map_flags |= BPF_F_MMAPABLE |
 				      (map->kind == AYAC_MAP_RODATA ? BPF_F_RDONLY_PROG : 0);
-	if (map->def.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY && map->def.max_entries == 0)
-		map->def.max_entries = (__u32)ayac_num_possible_cpus();
+	if (map->def.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
+		/* libbpf's defaults: one slot per CPU, keyed and valued by an int (an fd). */
+		if (map->def.max_entries == 0)
+			map->def.max_entries = (__u32)ayac_num_possible_cpus();
+		if (map->def.key_size == 0)
+			map->def.key_size = sizeof(int);
+		if (map->def.value_size == 0)
+			map->def.value_size = sizeof(int);
+	}
 	fd = sys_map_create(map, btf_fd, map->inner ? map->inner->fd : -1);
 	/* Older kernels refuse some BTF descriptions (libbpf retries the same way). */
 	if (fd < 0 && btf_fd >= 0)
@@ -324,6 +331,19 @@ int ayac_map_set_max_entries(struct ayac_map *map, __u32 n)
 	if (map->kind != AYAC_MAP_USER)
 		return ayac_seterr(EINVAL, "map '%s': a global-data map has exactly one entry", map->name);
 	map->def.max_entries = n;
+	return 0;
+}
+
+int ayac_map_set_value_size(struct ayac_map *map, __u32 size)
+{
+	if (map->fd >= 0 || (map->obj && map->obj->state != AYAC_OBJ_OPENED))
+		return ayac_seterr(EBUSY, "map '%s': value_size can only change before load", map->name);
+	if (map->kind != AYAC_MAP_USER)
+		return ayac_seterr(EINVAL, "map '%s': a global-data map's size is its section's", map->name);
+	/* The BTF value type no longer describes the value (libbpf drops it too). */
+	if (size != map->def.value_size)
+		map->btf_value_type_id = 0;
+	map->def.value_size = size;
 	return 0;
 }
 

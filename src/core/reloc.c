@@ -58,7 +58,7 @@ static int place_function(struct build *b, struct ayac_prog *fn)
 		return -ENOMEM;
 	b->placed = placed;
 	b->placed[b->nr_placed++] = fn;
-	memcpy(m->insns + m->insn_cnt, (const struct bpf_insn *)sec->data->d_buf + fn->sec_insn_off,
+	memcpy(m->insns + m->insn_cnt, (const char *)sec->data->d_buf + fn->sec_insn_off * BPF_INSN_SZ,
 	       fn->sec_insn_cnt * BPF_INSN_SZ);
 	fn->sub_insn_off = m->insn_cnt;
 	fn->appended_to = m;

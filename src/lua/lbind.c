@@ -75,13 +75,9 @@ void lbind_newtype(lua_State *L, int module_idx, const char *tname, const char *
 	lua_pushvalue(L, -2);
 	lua_setfield(L, -2, short_name);
 	lua_pop(L, 1);
-	lua_getfield(L, -2, "__index");
-	if (lua_isnil(L, -1)) {
-		lua_pop(L, 1);
-		lua_setfield(L, -2, "__index");
-	} else {
-		lua_pop(L, 2); /* the type defines its own __index (fields + methods) */
-	}
+	/* Always the new table: the module may be opened again in one state (busted
+	 * reloads modules between spec files) and the registry keeps the metatable. */
+	lua_setfield(L, -2, "__index");
 	lua_pushstring(L, tname);
 	lua_setfield(L, -2, "__name");
 	lua_pop(L, 1);
