@@ -1,0 +1,181 @@
+/* Links: what an attach leaves behind (a bpf_link fd, a perf event fd, or both), and
+ * their life: detach, pin, and release when the object that made them is closed.
+ *
+ * A link keeps a pointer to its program only while the program's object is open; once
+ * the object is closed the link is unhooked (prog NULL), so a link freed later never
+ * touches freed memory. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int ayac_link_prog_fd(const struct ayac_prog *prog)
+{
+	if (!prog)
+		return ayac_seterr(EINVAL, "no program");
+	if (prog->fd < 0)
+		return ayac_seterr(EBADF, "the program is not loaded");
+	return prog->fd;
+}
+
+struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind,
+				const char *what, int fd, int perf_fd)
+{
+	struct ayac_link *link = NULL;
+
+	if (!prog || !prog->obj) {
+		ayac_seterr(EINVAL, "the program belongs to no object");
+		goto fail;
+	}
+	link = ayac_calloc(1, sizeof(*link));
+	if (!link)
+		goto fail;
+	link->kind = kind;
+	link->what = what;
+	link->fd = fd;
+	link->perf_fd = perf_fd;
+	link->prog = prog;
+	link->next = prog->obj->links;
+	prog->obj->links = link;
+	return link;
+fail:
+	close_fd(&fd);
+	close_fd(&perf_fd);
+	return NULL;
+}
+
+/* Closing the fds is what detaches: the kernel drops a bpf_link when its last fd goes
+ * and a perf event (with the program set on it) when its fd goes. A perf event is
+ * disabled first so that no more samples run the program while it is torn down. */
+static void link_close_fds(struct ayac_link *link)
+{
+	if (link->kind == AYAC_LINK_PERF_IOCTL && link->perf_fd >= 0)
+		ioctl(link->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+	close_fd(&link->fd);
+	close_fd(&link->perf_fd);
+}
+
+/* A pinned link outlives its fds. An explicit detach asks the kernel to cut it off
+ * (BPF_LINK_DETACH, for the link types that support it); where the kernel cannot,
+ * the link stays attached until its pin file is removed. */
+static void link_force_detach(struct ayac_link *link)
+{
+	union bpf_attr attr;
+
+	if (link->fd < 0)
+		return;
+	memset(&attr, 0, sizeof(attr));
+	attr.link_detach.link_fd = link->fd;
+	sys_bpf(BPF_LINK_DETACH, &attr, sizeof(attr));
+}
+
+int ayac_link_detach(struct ayac_link *link)
+{
+	if (!link)
+		return 0;
+	if (link->pinned)
+		link_force_detach(link);
+	link_close_fds(link);
+	return 0;
+}
+
+static void link_unhook(struct ayac_link *link)
+{
+	struct ayac_link **pp;
+
+	if (!link->prog || !link->prog->obj)
+		return;
+	for (pp = &link->prog->obj->links; *pp; pp = &(*pp)->next) {
+		if (*pp == link) {
+			*pp = link->next;
+			break;
+		}
+	}
+	link->next = NULL;
+	link->prog = NULL;
+}
+
+void ayac_link_free(struct ayac_link *link)
+{
+	if (!link)
+		return;
+	/* Pinned or not, only the fds go: a pin keeps the kernel's link alive by itself. */
+	link_close_fds(link);
+	link_unhook(link);
+	free(link);
+}
+
+int ayac_link_fd(const struct ayac_link *link)
+{
+	if (!link)
+		return -1;
+	return link->fd >= 0 ? link->fd : link->perf_fd;
+}
+
+bool ayac_link_attached(const struct ayac_link *link)
+{
+	return link && (link->fd >= 0 || link->perf_fd >= 0);
+}
+
+const char *ayac_link_kind(const struct ayac_link *link)
+{
+	if (!link)
+		return NULL;
+	return link->what ? link->what : "link";
+}
+
+int ayac_link_pin(struct ayac_link *link, const char *path)
+{
+	int err;
+
+	if (!link || !path || !*path)
+		return ayac_seterr(EINVAL, "pin link: no path");
+	if (!ayac_link_attached(link))
+		return ayac_seterr(EBADF, "pin %s link at '%s': the link is detached",
+				   ayac_link_kind(link), path);
+	if (link->fd < 0)
+		/* PERF_EVENT_IOC_SET_BPF leaves no bpf_link to pin (kernel before 5.15). */
+		return ayac_seterr(EOPNOTSUPP,
+				   "pin %s link at '%s': attached through a perf event ioctl, "
+				   "which has no bpf_link to pin on this kernel",
+				   ayac_link_kind(link), path);
+	/* Pins under the usual root need bpffs there; elsewhere the caller chose a mount. */
+	if (!strncmp(path, "/sys/fs/bpf/", 12)) {
+		err = ayac_ensure_bpffs();
+		if (err < 0)
+			return ayac_errctx("pin %s link at '%s'", ayac_link_kind(link), path);
+	}
+	err = sys_obj_pin(link->fd, path);
+	if (err < 0)
+		return ayac_seterr(-err, "pin %s link at '%s'", ayac_link_kind(link), path);
+	link->pinned = true;
+	return 0;
+}
+
+void ayac_links_release_obj(struct ayac_obj *obj)
+{
+	struct ayac_link *link, *next;
+
+	if (!obj)
+		return;
+	for (link = obj->links; link; link = next) {
+		next = link->next;
+		/* A pinned link keeps its fd: it belongs to the link handle, not to the
+		 * object, and the handle may still pin, unpin or read it. */
+		if (!link->pinned)
+			link_close_fds(link);
+		link->next = NULL;
+		link->prog = NULL;
+	}
+	obj->links = NULL;
+}
