@@ -1,0 +1,510 @@
+-- Map elements from Lua: get/set/delete, m[k], pairs, keys, count, clear, dump, codec.
+--
+-- Keys and values go through the codec of the map's BTF key/value types (lua/ayac/
+-- codec.lua), raw byte strings when the map has no BTF, or what m:codec{} says. The
+-- element calls use preallocated FFI buffers and the core's plain C ABI (fast.lua), so
+-- m:get(k) / m:set(k, v) with number keys compile under the JIT: no Lua C API call on
+-- that path.
+--
+-- m[k] looks up methods and fields first: m.name is the map's name, m.get the method.
+-- Use m:get("name") for keys that collide with a method or field name.
+--
+-- Array maps take 0-based integer indexes, as in BPF. Per-CPU maps return a 1-based
+-- array with one value per possible CPU and take either such an array or one value
+-- for every CPU.
+local ffi = require "ffi"
+local core = require "ayac.core"
+local fast = require "ayac.fast"
+
+local lib = fast.lib
+local ffi_new, ffi_fill, ffi_copy, ffi_cast, ffi_string =
+	ffi.new, ffi.fill, ffi.copy, ffi.cast, ffi.string
+local type, error, pairs, ipairs, setmetatable = type, error, pairs, ipairs, setmetatable
+local math_max = math.max
+
+local methods = core.methods.map
+local mt = core.map_metatable
+local c_index = mt.__index -- methods, then the C fields
+local c_layout = methods._layout
+local c_close = methods.close
+local c_check = methods._check
+
+local ENOENT = fast.ENOENT
+
+local M = {}
+
+local codec_mod
+local function codec()
+	codec_mod = codec_mod or require "ayac.codec"
+	return codec_mod
+end
+
+local FLAGS = { any = 0, noexist = 1, exist = 2, lock = 4 }
+local FIELDS = { name = true, type = true, key_size = true, value_size = true,
+	max_entries = true, flags = true }
+-- Maps whose elements always exist: clear() zeroes them instead of deleting.
+local ZEROED = { array = true, percpu_array = true }
+-- Maps whose values are fds of other objects: set takes handles, get returns ids.
+local FD_VALUES = { prog_array = true, array_of_maps = true, hash_of_maps = true }
+
+local states = setmetatable({}, { __mode = "k" })   -- map handle -> element state
+local overrides = setmetatable({}, { __mode = "k" }) -- map handle -> { key=, value= }
+
+local u8arr = ffi.typeof("uint8_t[?]")
+
+-- codec names: "u8".."u64", "s8".."s64", "bytes", a type name in the map's BTF, or a
+-- codec table ({ size=, decode=, encode= }).
+local function resolve_codec(btf, spec, size, what)
+	if type(spec) == "table" and spec.decode and spec.encode then
+		return spec
+	end
+	if type(spec) ~= "string" then
+		error(("bad argument #1 to 'codec' (%s: codec name or table expected)"):format(what), 3)
+	end
+	if spec == "bytes" then
+		return codec().raw(size)
+	end
+	local c = codec().named(spec)
+	if not c then
+		if not btf then
+			error(("codec %s: no BTF to find '%s' in"):format(what, spec), 3)
+		end
+		local id = btf:find(spec)
+		if type(id) == "table" then id = id.id end
+		if not id then
+			error(("codec %s: no type '%s' in the map's BTF"):format(what, spec), 3)
+		end
+		c = codec().for_type(btf, id)
+	end
+	if size and c.size ~= size then
+		error(("codec %s: '%s' is %d bytes, the map's %s is %d"):format(
+			what, spec, c.size, what, size), 3)
+	end
+	return c
+end
+
+local function btf_codec(lay, id, size)
+	if lay.btf and id and id ~= 0 then
+		local ok, c = pcall(codec().for_type, lay.btf, id)
+		if ok and c and c.size == size then
+			return c
+		end
+	end
+	if size == 4 and FD_VALUES[lay.type] then
+		return codec().named("u32")
+	end
+	return codec().raw(size)
+end
+
+local function build(m)
+	local lay = c_layout(m)
+	local ov = overrides[m] or {}
+	local kc = ov.key or btf_codec(lay, lay.key_type_id, lay.key_size)
+	local vc = ov.value or btf_codec(lay, lay.value_type_id, lay.value_size)
+	local st = {
+		ptr = ffi_cast("struct ayac_map *", lay.ptr),
+		name = lay.name,
+		type = lay.type,
+		max_entries = lay.max_entries,
+		ksize = lay.key_size,
+		vsize = lay.value_size,
+		percpu = lay.percpu,
+		ncpus = lay.ncpus,
+		stride = lay.percpu and math_max(8, math.ceil(lay.value_size / 8) * 8) or lay.value_size,
+		vbufsize = math_max(lay.value_buf_size, 1),
+		kenc = kc.encode, kdec = kc.decode,
+		venc = vc.encode, vdec = vc.decode,
+		fdvalues = FD_VALUES[lay.type] or false,
+	}
+	st.kbuf = ffi_new(u8arr, math_max(st.ksize, 1))
+	st.vbuf = ffi_new(u8arr, st.vbufsize)
+	-- Values that decode to a list (C arrays) make per-CPU input ambiguous; see encode.
+	local ok, z = pcall(st.vdec, st.vbuf)
+	st.vlist = ok and type(z) == "table" and z[1] ~= nil
+	states[m] = st
+	return st
+end
+
+local function fail(st, op, rc)
+	return nil, ("map '%s': %s: %s"):format(st.name, op, fast.strerror(rc)), fast.errname(rc)
+end
+
+-- fd -1: raises for a closed object (c_check), else the map is not loaded yet.
+local function not_loaded(st, op, m)
+	c_check(m)
+	return nil, ("map '%s': %s: not loaded"):format(st.name, op),
+		"EBADF"
+end
+
+local function decode_value(st, buf)
+	if not st.percpu then
+		return st.vdec(buf)
+	end
+	local t, dec, stride = {}, st.vdec, st.stride
+	for i = 0, st.ncpus - 1 do
+		t[i + 1] = dec(buf + i * stride)
+	end
+	return t
+end
+
+local function encode_value(st, v, buf)
+	if st.fdvalues and type(v) == "userdata" then
+		v = v:fd()
+	end
+	ffi_fill(buf, st.vbufsize)
+	if not st.percpu then
+		return st.venc(v, buf)
+	end
+	local n, stride, enc = st.ncpus, st.stride, st.venc
+	if type(v) == "table" and #v == n and (not st.vlist or type(v[1]) == "table") then
+		for i = 1, n do
+			enc(v[i], buf + (i - 1) * stride)
+		end
+	else
+		enc(v, buf)
+		for i = 1, n - 1 do
+			ffi_copy(buf + i * stride, buf, st.vsize)
+		end
+	end
+end
+
+local function encode_key(st, k, buf)
+	ffi_fill(buf, st.ksize)
+	st.kenc(k, buf)
+end
+
+local function get(m, k)
+	local st = states[m] or build(m)
+	local fd = lib.ayac_map_fd(st.ptr)
+	if fd < 0 then
+		return not_loaded(st, "lookup", m)
+	end
+	local kbuf, vbuf = st.kbuf, st.vbuf
+	encode_key(st, k, kbuf)
+	local rc = lib.ayac_fast_lookup(fd, kbuf, vbuf)
+	if rc ~= 0 then
+		if rc == -ENOENT then
+			return nil
+		end
+		return fail(st, "lookup", rc)
+	end
+	return decode_value(st, vbuf)
+end
+
+local function flags_value(flags)
+	if flags == nil then
+		return 0
+	end
+	local f = FLAGS[flags]
+	if f then
+		return f
+	end
+	if type(flags) == "number" then
+		return flags
+	end
+	error("bad argument #3 to 'set' (\"any\", \"noexist\", \"exist\" or \"lock\" expected)", 3)
+end
+
+local function set(m, k, v, flags)
+	local st = states[m] or build(m)
+	local f = flags_value(flags)
+	if v == nil then
+		error("bad argument #2 to 'set' (value expected; m[k] = nil or m:delete(k) deletes)", 2)
+	end
+	local fd = lib.ayac_map_fd(st.ptr)
+	if fd < 0 then
+		return not_loaded(st, "update", m)
+	end
+	local kbuf, vbuf = st.kbuf, st.vbuf
+	encode_key(st, k, kbuf)
+	encode_value(st, v, vbuf)
+	local rc = lib.ayac_fast_update(fd, kbuf, vbuf, f)
+	if rc ~= 0 then
+		return fail(st, "update", rc)
+	end
+	return true
+end
+
+local function delete(m, k)
+	local st = states[m] or build(m)
+	local fd = lib.ayac_map_fd(st.ptr)
+	if fd < 0 then
+		return not_loaded(st, "delete", m)
+	end
+	local kbuf = st.kbuf
+	encode_key(st, k, kbuf)
+	local rc = lib.ayac_fast_delete(fd, kbuf)
+	if rc ~= 0 then
+		return fail(st, "delete", rc)
+	end
+	return true
+end
+
+methods.get, methods.set, methods.delete = get, set, delete
+
+local function check_fd(st, op, m)
+	local fd = lib.ayac_map_fd(st.ptr)
+	if fd < 0 then
+		local _, msg = not_loaded(st, op, m)
+		error(msg, 3)
+	end
+	return fd
+end
+
+-- Walks the keys with their own buffers (so the loop body may use the map), calling
+-- visit(cur_key_buffer, fd) for each; visit returns true to stop.
+local function walk(m, op, visit)
+	local st = states[m] or build(m)
+	local ks = math_max(st.ksize, 1)
+	local cur, nxt = ffi_new(u8arr, ks), ffi_new(u8arr, ks)
+	local started = false
+	return st, function()
+		local fd = check_fd(st, op, m)
+		local rc = lib.ayac_fast_next_key(fd, started and cur or nil, nxt)
+		if rc == -ENOENT then
+			return false
+		elseif rc ~= 0 then
+			local _, msg = fail(st, op, rc)
+			error(msg, 2)
+		end
+		started = true
+		ffi_copy(cur, nxt, st.ksize)
+		return true, cur, fd
+	end
+end
+
+function methods.pairs(m)
+	local vbuf
+	local st, step = walk(m, "pairs")
+	vbuf = ffi_new(u8arr, st.vbufsize)
+	return function()
+		while true do
+			local more, cur, fd = step()
+			if not more then
+				return nil
+			end
+			local rc = lib.ayac_fast_lookup(fd, cur, vbuf)
+			if rc == 0 then
+				return st.kdec(cur), decode_value(st, vbuf)
+			elseif rc ~= -ENOENT then -- ENOENT: deleted since next_key, go on
+				local _, msg = fail(st, "pairs", rc)
+				error(msg, 2)
+			end
+		end
+	end
+end
+
+-- m:keys() is an array of keys that is also callable as an iterator:
+-- for k in m:keys() do ... end (the position lives beside it, weakly keyed).
+local positions = setmetatable({}, { __mode = "k" })
+local keys_mt = {
+	__call = function(t, _, prev)
+		local i = prev == nil and 1 or (positions[t] or 0) + 1
+		positions[t] = i
+		return t[i]
+	end,
+}
+
+function methods.keys(m)
+	local st, step = walk(m, "keys")
+	local t, n = {}, 0
+	while true do
+		local more, cur = step()
+		if not more then
+			break
+		end
+		n = n + 1
+		t[n] = st.kdec(cur)
+	end
+	return setmetatable(t, keys_mt)
+end
+
+function methods.count(m)
+	local _, step = walk(m, "count")
+	local n = 0
+	while step() do
+		n = n + 1
+	end
+	return n
+end
+
+function methods.dump(m)
+	local t = {}
+	for k, v in methods.pairs(m) do
+		t[k] = v
+	end
+	return t
+end
+
+function methods.clear(m)
+	local st = states[m] or build(m)
+	local fd = lib.ayac_map_fd(st.ptr)
+	if fd < 0 then
+		return not_loaded(st, "clear", m)
+	end
+	local rc
+	if ZEROED[st.type] then
+		local key = ffi_new("uint32_t[1]")
+		local zero = ffi_new(u8arr, st.vbufsize)
+		for i = 0, st.max_entries - 1 do
+			key[0] = i
+			rc = lib.ayac_fast_update(fd, key, zero, 0)
+			if rc ~= 0 then
+				return fail(st, "clear", rc)
+			end
+		end
+		return true
+	end
+	local _, step = walk(m, "clear")
+	local ks = {}
+	while true do
+		local more, cur = step()
+		if not more then
+			break
+		end
+		ks[#ks + 1] = ffi_string(cur, st.ksize)
+	end
+	for i = 1, #ks do
+		rc = lib.ayac_fast_delete(fd, ks[i])
+		if rc ~= 0 and rc ~= -ENOENT then
+			return fail(st, "clear", rc)
+		end
+	end
+	return true
+end
+
+-- Queues, stacks (no key) and bloom filters.
+function methods.push(m, v, flags)
+	local st = states[m] or build(m)
+	local fd = check_fd(st, "push", m)
+	encode_value(st, v, st.vbuf)
+	local rc = lib.ayac_fast_update(fd, nil, st.vbuf, flags_value(flags))
+	if rc ~= 0 then
+		return fail(st, "push", rc)
+	end
+	return true
+end
+
+function methods.peek(m)
+	local st = states[m] or build(m)
+	local rc = lib.ayac_fast_lookup(check_fd(st, "peek", m), nil, st.vbuf)
+	if rc ~= 0 then
+		if rc == -ENOENT then
+			return nil
+		end
+		return fail(st, "peek", rc)
+	end
+	return decode_value(st, st.vbuf)
+end
+
+function methods.contains(m, v)
+	local st = states[m] or build(m)
+	local fd = check_fd(st, "contains", m)
+	encode_value(st, v, st.vbuf)
+	local rc = lib.ayac_fast_lookup(fd, nil, st.vbuf)
+	if rc == 0 then
+		return true
+	elseif rc == -ENOENT then
+		return false
+	end
+	return fail(st, "contains", rc)
+end
+
+-- m:codec{ key = "u32", value = "struct event" }: decode and encode with these.
+function methods.codec(m, spec)
+	if type(spec) ~= "table" then
+		error("bad argument #1 to 'codec' (table expected)", 2)
+	end
+	local lay = c_layout(m)
+	local ov = overrides[m] or {}
+	if spec.key ~= nil then
+		ov.key = resolve_codec(lay.btf, spec.key, lay.key_size, "key")
+	end
+	if spec.value ~= nil then
+		ov.value = resolve_codec(lay.btf, spec.value, lay.value_size, "value")
+	end
+	overrides[m] = ov
+	states[m] = nil
+	return m
+end
+
+function methods.close(m)
+	states[m] = nil
+	overrides[m] = nil
+	return c_close(m)
+end
+
+-- Limits of the element state: after set_max_entries (before load) rebuild it.
+local c_set_max_entries = methods.set_max_entries
+function methods.set_max_entries(m, n)
+	states[m] = nil
+	return c_set_max_entries(m, n)
+end
+
+mt.__index = function(m, k)
+	local f = methods[k]
+	if f ~= nil then
+		return f
+	end
+	if FIELDS[k] then
+		return c_index(m, k)
+	end
+	local v, err = get(m, k)
+	if err ~= nil then
+		error(err, 2)
+	end
+	return v
+end
+
+mt.__newindex = function(m, k, v)
+	local ok, err, code
+	if v == nil then
+		ok, err, code = delete(m, k)
+		if not ok and code == "ENOENT" then
+			ok = true
+		end
+	else
+		ok, err = set(m, k, v)
+	end
+	if not ok then
+		error(err, 2)
+	end
+end
+
+mt.__pairs = methods.pairs
+
+-- ayac.create_map{ type=, key=, value=, max_entries=, flags=, name= }: key and value
+-- are sizes in bytes or codec names ("u32", "u64", ...).
+function M.create_map(spec)
+	if type(spec) ~= "table" then
+		error("bad argument #1 to 'create_map' (table expected)", 2)
+	end
+	local def, kc, vc = {}, nil, nil
+	for k, v in pairs(spec) do
+		def[k] = v
+	end
+	for _, which in ipairs { "key", "value" } do
+		local v = spec[which]
+		if type(v) == "number" then
+			def[which .. "_size"] = v
+		elseif v ~= nil then
+			local c = resolve_codec(nil, v, nil, which)
+			def[which .. "_size"] = c.size
+			if which == "key" then kc = c else vc = c end
+		end
+		def[which] = nil
+	end
+	local m, err, code = core.create_map(def)
+	if not m then
+		return nil, err, code
+	end
+	if kc or vc then
+		methods.codec(m, { key = kc, value = vc })
+	end
+	return m
+end
+
+M.get, M.set, M.delete = get, set, delete
+M.FLAGS = FLAGS
+
+return M

@@ -1,0 +1,342 @@
+-- Map element access from Lua against the kernel: spec/bpf/maps.bpf.c declares a map of
+-- each type with BTF key/value types; its XDP program `bump` changes them.
+local ayac = require "ayac"
+local ffi = require "ffi"
+local h = require "helpers"
+
+local BIG = 0x8000000000000001ULL -- 2^63 + 1: a double cannot hold it
+
+local function sum(t)
+  local s = 0
+  for _, v in ipairs(t) do s = s + v end
+  return s
+end
+
+local function expect_fail(code, ...)
+  local ok, msg, errcode = ...
+  assert.is_nil(ok)
+  assert.is_string(msg)
+  assert.are.equal(code, errcode, msg)
+  return msg
+end
+
+describe("map", function()
+  local obj, ncpus
+
+  before_each(function()
+    obj = assert(ayac.load(h.bpf("maps")))
+    ncpus = assert(ayac.num_possible_cpus())
+  end)
+
+  after_each(function()
+    obj:close()
+  end)
+
+  it("has fields from its definition", function()
+    local m = obj:map("hash_u64")
+    assert.are.equal("hash_u64", m.name)
+    assert.are.equal("hash", m.type)
+    assert.are.equal(4, m.key_size)
+    assert.are.equal(8, m.value_size)
+    assert.are.equal(64, m.max_entries)
+    assert.are.equal(0, m.flags)
+    assert.are.equal("percpu_array", obj:map("percpu_array_u32").type)
+    assert.are.equal("lru_hash", obj:map("lru_u64").type)
+    assert.is_true(m:fd() >= 0)
+    local info = assert(m:info())
+    assert.are.equal("hash", info.type)
+    assert.are.equal(64, info.max_entries)
+    assert.is_true(info.id > 0)
+  end)
+
+  describe("hash with a u64 value", function()
+    it("sets, gets, deletes; a missing key is nil", function()
+      local m = obj:map("hash_u64")
+      assert.is_nil(m:get(5))
+      assert.is_nil(m[5])
+      assert.is_true(m:set(5, 50))
+      assert.are.equal(50, m:get(5))
+      m[6] = 60
+      assert.are.equal(60, m[6])
+      assert.is_true(m:delete(5))
+      assert.is_nil(m[5])
+      expect_fail("ENOENT", m:delete(5))
+      m[6] = nil
+      m[6] = nil -- deleting what is absent through m[k] = nil is fine
+      assert.is_nil(m[6])
+    end)
+
+    it("keeps 64-bit values exact: 2^63+1 comes back as cdata", function()
+      local m = obj:map("hash_u64")
+      m[1] = BIG
+      local v = m[1]
+      assert.are.equal("cdata", type(v))
+      assert.is_true(v == BIG)
+      assert.are.equal("9223372036854775809ULL", tostring(v))
+      m[2] = 2 ^ 53 -- still exact in a double: a number
+      assert.are.equal("number", type(m[2]))
+      assert.are.equal(2 ^ 53, m[2])
+    end)
+
+    it("honours noexist and exist", function()
+      local m = obj:map("hash_u64")
+      assert.is_true(m:set(1, 10, "noexist"))
+      local msg = expect_fail("EEXIST", m:set(1, 11, "noexist"))
+      assert.matches("hash_u64", msg)
+      assert.are.equal(10, m[1])
+      assert.is_true(m:set(1, 12, "exist"))
+      assert.are.equal(12, m[1])
+      expect_fail("ENOENT", m:set(2, 1, "exist"))
+      assert.is_true(m:set(2, 1, "any"))
+      assert.has_error(function() m:set(3, 1, "sometimes") end)
+    end)
+
+    it("iterates, counts, dumps and clears", function()
+      local m = obj:map("hash_u64")
+      for i = 1, 10 do m[i] = i * i end
+      local seen = {}
+      for k, v in m:pairs() do seen[k] = v end
+      for i = 1, 10 do assert.are.equal(i * i, seen[i]) end
+      assert.are.equal(10, m:count())
+      local ks = m:keys()
+      assert.are.equal(10, #ks)
+      local n = 0
+      for k in m:keys() do
+        n = n + 1
+        assert.are.equal(k * k, m[k])
+      end
+      assert.are.equal(10, n)
+      assert.are.same(seen, m:dump())
+      assert.is_true(m:clear())
+      assert.are.equal(0, m:count())
+      assert.is_nil(m[3])
+    end)
+
+    it("lets methods and fields win over keys of the same name", function()
+      local m = obj:map("hash_u64")
+      assert.are.equal("function", type(m.get))
+      assert.are.equal("hash_u64", m.name)
+    end)
+
+    it("compiles get/set with number keys under the JIT", function()
+      local m = obj:map("hash_u64")
+      local function loop(n)
+        local s = 0
+        for i = 1, n do
+          m:set(i % 8, i)
+          s = s + m:get(i % 8)
+        end
+        return s
+      end
+      -- A Lua C API call would end the trace in a "stitch" to the interpreter.
+      local traceinfo = require("jit.util").traceinfo
+      local started, compiled, stitched = {}, false, nil
+      local function watch(what, tr, func)
+        if what == "start" and func == loop then
+          started[tr] = true
+        elseif what == "stop" then
+          compiled = compiled or started[tr] or false
+          if traceinfo(tr).linktype == "stitch" then stitched = tr end
+        end
+      end
+      m:set(0, 0) -- builds the map's codecs (once; not the hot path)
+      m:get(0)
+      jit.flush()
+      jit.attach(watch, "trace")
+      local s = loop(2000)
+      jit.attach(watch)
+      assert.are.equal(2001000, s)
+      assert.is_true(compiled, "the get/set loop was not compiled")
+      assert.is_nil(stitched, "a trace stitched around a C function")
+    end)
+  end)
+
+  describe("hash with a struct key and value", function()
+    it("converts structs by field name, missing fields zero", function()
+      local m = obj:map("hash_struct")
+      m[{ id = 1, port = 80 }] = { count = 2, total = 3, tag = "web" }
+      m[{ id = 2 }] = { total = BIG }
+      assert.are.same({ count = 2, total = 3, tag = "web" }, m[{ id = 1, port = 80 }])
+      local v = m[{ id = 2, port = 0 }]
+      assert.are.equal(0, v.count)
+      assert.is_true(v.total == BIG)
+      assert.are.equal("", v.tag)
+      assert.is_nil(m[{ id = 1, port = 81 }])
+      local keys = {}
+      for k in m:pairs() do keys[#keys + 1] = k.id * 1000 + k.port end
+      table.sort(keys)
+      assert.are.same({ 1080, 2000 }, keys)
+    end)
+  end)
+
+  describe("array", function()
+    it("has every index, 0-based; out of range is nil; delete refuses", function()
+      local m = obj:map("array_struct")
+      assert.are.equal(4, m:count())
+      assert.are.same({ count = 0, total = 0, tag = "" }, m[3])
+      assert.is_nil(m[4])
+      m[3] = { count = 7, tag = "x" }
+      assert.are.equal(7, m[3].count)
+      expect_fail("EINVAL", m:delete(3))
+      assert.is_true(m:clear())
+      assert.are.equal(0, m[3].count)
+      expect_fail("E2BIG", m:set(4, { count = 1 }))
+    end)
+  end)
+
+  describe("per-CPU", function()
+    it("percpu_array: one value per possible CPU, slots 8 bytes apart", function()
+      local m = obj:map("percpu_array_u32")
+      local v = m[0]
+      assert.are.equal(ncpus, #v)
+      assert.are.equal(0, sum(v))
+      m[1] = 9
+      assert.are.same((function() local t = {} for i = 1, ncpus do t[i] = 9 end return t end)(), m[1])
+      local per = {}
+      for i = 1, ncpus do per[i] = i * 100 end
+      m[2] = per
+      assert.are.same(per, m[2])
+      assert.has_error(function() m[2] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 } end)
+      assert.is_true(m:clear())
+      assert.are.equal(0, sum(m[2]))
+    end)
+
+    it("percpu_hash: get/set/delete/pairs", function()
+      local m = obj:map("percpu_hash_u64")
+      assert.is_nil(m[1])
+      m[1] = BIG
+      local v = m[1]
+      assert.are.equal(ncpus, #v)
+      for i = 1, ncpus do assert.is_true(v[i] == BIG) end
+      local n = 0
+      for k, vals in m:pairs() do
+        n = n + 1
+        assert.are.equal(1, k)
+        assert.are.equal(ncpus, #vals)
+      end
+      assert.are.equal(1, n)
+      assert.is_true(m:delete(1))
+      assert.are.equal(0, m:count())
+    end)
+  end)
+
+  describe("lru_hash", function()
+    it("keeps u64 keys exact and evicts beyond max_entries", function()
+      local m = obj:map("lru_u64")
+      m[BIG] = 1
+      assert.are.equal(1, m[BIG])
+      local found
+      for k in m:pairs() do found = k end
+      assert.is_true(found == BIG)
+      for i = 1, 200 do m[i] = i end
+      assert.is_true(m:count() <= 8 * ncpus + 8)
+      assert.are.equal(200, m[200])
+    end)
+  end)
+
+  describe("without BTF types", function()
+    it("moves raw byte strings, or what codec{} says", function()
+      local m = obj:map("raw_hash")
+      m["abcd"] = "123456"
+      assert.are.equal("123456", m["abcd"])
+      assert.has_error(function() m[1] = "123456" end)
+      m:codec { key = "u32", value = "bytes" }
+      assert.are.equal("123456", m[0x64636261]) -- "abcd" little-endian
+      m[7] = "\0\1\2\3\4\5"
+      assert.are.equal("\0\1\2\3\4\5", m[7])
+      assert.has_error(function() m:codec { value = "u32" } end) -- 4 bytes, value is 6
+    end)
+  end)
+
+  it("codec{} takes type names from the object's BTF", function()
+    local m = obj:map("lru_u64")
+    m:codec { key = "struct spec_key" }
+    m[{ id = 1, port = 2 }] = 5
+    m:codec { key = "u64" }
+    assert.are.equal(5, m[1 + 2 * 2 ^ 32])
+    assert.has_error(function() m:codec { key = "struct no_such_type" } end)
+    assert.has_error(function() m:codec { key = "struct spec_value" } end) -- 24 bytes, key is 8
+  end)
+
+  it("reads what a BPF program wrote", function()
+    local prog = obj:program("bump")
+    local runs = 5
+    local r = assert(prog:test_run { data = h.packet, ["repeat"] = runs })
+    assert.are.equal(2, r.retval) -- XDP_PASS
+    assert.are.equal(#h.packet, #r.data)
+    assert.are.equal(runs, obj:map("hash_u64")[1])
+    assert.are.same({ count = runs, total = 10 * runs, tag = "bumped" }, obj:map("array_struct")[0])
+    assert.are.equal(runs, sum(obj:map("percpu_array_u32")[0]))
+    assert.are.equal(5 * runs, sum(obj:map("percpu_hash_u64")[7]))
+    -- and what Lua wrote, the program sees
+    obj:map("hash_u64")[1] = 1000
+    assert(prog:test_run { data = h.packet })
+    assert.are.equal(1001, obj:map("hash_u64")[1])
+  end)
+
+  it("before load reports not loaded; after close raises", function()
+    local o = assert(ayac.open(h.bpf("maps")))
+    local m = o:map("hash_u64")
+    assert.are.equal(-1, m:fd())
+    expect_fail("EBADF", m:get(1))
+    expect_fail("EBADF", m:set(1, 1))
+    o:close()
+    assert.has_error(function() return m:get(1) end)
+    assert.has_error(function() return m[1] end)
+    assert.has_error(function() return m:info() end)
+    assert.are.equal("hash_u64", m.name)
+  end)
+
+  it("set_max_entries before load", function()
+    local o = assert(ayac.open(h.bpf("maps")))
+    local m = o:map("hash_u64")
+    assert.are.equal(m, m:set_max_entries(3))
+    assert(o:load())
+    assert.are.equal(3, m.max_entries)
+    assert.are.equal(3, m:info().max_entries)
+    for i = 1, 3 do m[i] = i end
+    expect_fail("E2BIG", m:set(4, 4))
+    o:close()
+  end)
+
+  it("pins, and map_from_pin / map_from_id see the same map", function()
+    local path = "/sys/fs/bpf/ayac_map_spec_" .. tostring(os.time())
+    local m = obj:map("hash_u64")
+    m[1] = 11
+    assert.is_true(m:pin(path))
+    local p = assert(ayac.map_from_pin(path))
+    assert.are.equal("hash", p.type)
+    p:codec { key = "u32", value = "u64" }
+    assert.are.equal(11, p[1])
+    p[2] = 22
+    assert.are.equal(22, m[2])
+    local byid = assert(ayac.map_from_id(m:info().id))
+    byid:codec { key = "u32", value = "u64" }
+    assert.are.equal(22, byid[2])
+    p:close()
+    byid:close()
+    assert.has_error(function() return p[1] end)
+    assert.is_true(m:unpin(path))
+    expect_fail("ENOENT", ayac.map_from_pin(path))
+  end)
+
+  it("freezes: user space can no longer write", function()
+    local m = obj:map("hash_u64")
+    m[1] = 1
+    assert.is_true(m:freeze())
+    expect_fail("EPERM", m:set(1, 2))
+    assert.are.equal(1, m[1])
+  end)
+
+  it("create_map makes a standalone map", function()
+    local m = assert(ayac.create_map { type = "hash", key = "u32", value = "u64", max_entries = 4,
+      name = "lua_made" })
+    assert.are.equal("hash", m.type)
+    assert.are.equal(4, m.key_size)
+    m[1] = BIG
+    assert.is_true(m[1] == BIG)
+    assert.are.equal(1, m:count())
+    m:close()
+    m:close()
+  end)
+end)

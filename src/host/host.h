@@ -1,0 +1,23 @@
+/* The host binary ./ayac: shared between main.c (arguments, scripts, signals) and
+ * repl.c (the interactive loop). */
+#ifndef AYAC_HOST_H
+#define AYAC_HOST_H
+
+#include <stdbool.h>
+#include <lua.h>
+
+#define AYAC_HOST_VERSION "0.1.0"
+
+/* Call the function below narg arguments with a traceback handler, Ctrl-C armed to
+ * raise "interrupted". Returns the lua_pcall status. */
+int host_docall(lua_State *L, int narg, int nres);
+/* Print a failed call's message (already with traceback) on stderr; returns status. */
+int host_report(lua_State *L, int status);
+/* True once Ctrl-C interrupted a call (cleared by host_docall on entry). */
+bool host_interrupted(void);
+void host_print_version(void);
+
+/* Read-eval-print loop on stdin until EOF. Prompts only on a terminal. */
+void host_repl(lua_State *L);
+
+#endif
