@@ -178,6 +178,15 @@ void ayac_elf_free(struct ayac_elf *elf);
 /* object.c: the object's BTF fd, or -1 when it has none or the kernel refused it. */
 int ayac_obj_btf_fd(struct ayac_obj *obj);
 
+/* core_reloc.c (CO-RE, issue 3): apply every CO-RE relocation record of function fn,
+ * which sits at instruction `base` of main->insns. Unsatisfiable relocations poison
+ * their instruction as libbpf does; errors only for what cannot be encoded. */
+int ayac_core_relocate(struct ayac_obj *obj, struct ayac_prog *main, const struct ayac_prog *fn,
+		       size_t base);
+/* externs.c (issue 3): patch the instruction(s) of an AYAC_RELOC_EXTERN relocation. */
+int ayac_extern_relocate(struct ayac_obj *obj, struct ayac_prog *main, struct bpf_insn *insn,
+			 const struct ayac_reloc *r);
+
 /* reloc.c: build each program's final instructions with subprograms appended, maps
  * and data resolved to fds, func/line info rebased. Maps must have fds. */
 int ayac_obj_relocate(struct ayac_obj *obj);

@@ -72,8 +72,7 @@ static int apply_data_reloc(struct build *b, struct ayac_prog *fn, const struct 
 	const struct ayac_map *map;
 
 	if (r->type == AYAC_RELOC_EXTERN)
-		return ayac_seterr(EOPNOTSUPP, "program '%s': extern symbol #%d (__ksym/.kconfig) "
-				   "is not supported yet", b->main->name, r->sym_idx);
+		return ayac_extern_relocate(b->obj, b->main, insn, r);
 	map = b->obj->maps[r->map_idx];
 	if (map->fd < 0)
 		return ayac_seterr(EINVAL, "program '%s' uses map '%s', which was not created",
@@ -191,29 +190,6 @@ static int rebase_records(struct build *b, const struct ayac_btf_ext_info *info,
 	return 0;
 }
 
-/* Until CO-RE relocation exists, loading such code would run with the field offsets
- * of the machine it was compiled on: refuse it instead of running it wrong. */
-static int refuse_core_relos(const struct build *b)
-{
-	size_t f, r;
-
-	for (f = 0; b->obj->btf_ext && f < b->nr_placed; f++) {
-		const struct ayac_prog *fn = b->placed[f];
-		const struct ayac_btf_ext_sec *sec = ayac_btf_ext_find(&b->obj->btf_ext->core_relo,
-								       fn->sec_name);
-		for (r = 0; sec && r < sec->num; r++) {
-			__u32 off;
-			memcpy(&off, (const char *)sec->recs + r * sec->rec_size, sizeof(off));
-			if (off / BPF_INSN_SZ >= fn->sec_insn_off &&
-			    off / BPF_INSN_SZ < fn->sec_insn_off + fn->sec_insn_cnt)
-				return ayac_seterr(AYAC_ECORE, "program '%s': function '%s' has CO-RE "
-						   "relocations, which this version cannot apply yet",
-						   b->main->name, fn->name);
-		}
-	}
-	return 0;
-}
-
 static int build_program(struct ayac_obj *obj, struct ayac_prog *prog)
 {
 	struct build b = { .obj = obj, .main = prog };
@@ -228,8 +204,8 @@ static int build_program(struct ayac_obj *obj, struct ayac_prog *prog)
 	prog->insn_cnt = 0;
 	prog->func_info_cnt = prog->line_info_cnt = 0;
 	err = place_function(&b, prog);
-	if (!err)
-		err = refuse_core_relos(&b);
+	for (size_t f = 0; !err && f < b.nr_placed; f++)
+		err = ayac_core_relocate(obj, prog, b.placed[f], base_of(&b, b.placed[f]));
 	if (!err && obj->btf_ext) {
 		err = rebase_records(&b, &obj->btf_ext->func_info, sizeof(struct bpf_func_info),
 				     (void **)&prog->func_info, &prog->func_info_cnt);
