@@ -353,6 +353,8 @@ int ayac_elf_open(struct ayac_obj *obj, const void *buf, size_t size)
 	if (!err)
 		err = ayac_elf_read_globals(obj, elf);
 	if (!err)
+		err = ayac_elf_read_externs(obj, elf);
+	if (!err)
 		err = ayac_elf_read_relocs(obj, elf);
 	return err;
 }

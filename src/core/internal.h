@@ -70,6 +70,7 @@ enum ayac_map_kind {
 	AYAC_MAP_DATA,    /* .data, .data.* */
 	AYAC_MAP_RODATA,  /* .rodata, .rodata.* */
 	AYAC_MAP_BSS,     /* .bss, .bss.* */
+	AYAC_MAP_KCONFIG, /* .kconfig externs, filled by the loader (externs.c) */
 };
 
 enum { AYAC_PIN_NONE = 0, AYAC_PIN_BY_NAME = 1 };
@@ -126,6 +127,11 @@ struct ayac_prog {
 	__u32 line_info_cnt;
 
 	char *log;                   /* verifier log of the last attempt */
+
+	/* BTF fds of kernel modules referenced by kfunc calls (BPF_PROG_LOAD fd_array);
+	 * owned by the object's target BTF cache, not closed here. */
+	int *fd_array;
+	__u32 fd_array_cnt;
 };
 
 enum ayac_reloc_type {
@@ -183,6 +189,12 @@ int ayac_obj_btf_fd(struct ayac_obj *obj);
  * their instruction as libbpf does; errors only for what cannot be encoded. */
 int ayac_core_relocate(struct ayac_obj *obj, struct ayac_prog *main, const struct ayac_prog *fn,
 		       size_t base);
+/* elf_externs.c (issue 3): the object's extern symbols, read at open. */
+int ayac_elf_read_externs(struct ayac_obj *obj, struct ayac_elf *elf);
+/* btf_sanitize.c (issue 3): rewrite the object's BTF into what this kernel accepts. */
+int ayac_btf_sanitize(struct ayac_obj *obj);
+/* prog_fixups.c (issue 4): instruction rewrites for this kernel (helpers it lacks). */
+int ayac_prog_fixups(struct ayac_prog *prog);
 /* externs.c (issue 3): patch the instruction(s) of an AYAC_RELOC_EXTERN relocation. */
 int ayac_extern_relocate(struct ayac_obj *obj, struct ayac_prog *main, struct bpf_insn *insn,
 			 const struct ayac_reloc *r);

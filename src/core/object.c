@@ -130,7 +130,7 @@ int ayac_obj_load(struct ayac_obj *obj)
 				   obj->state == AYAC_OBJ_LOADED ? "loaded" : "closed");
 	/* BTF the kernel refuses costs maps their key/value types and programs their
 	 * line info, not the load itself (libbpf behaves the same way). */
-	if (obj->btf && ayac_btf_fd(obj->btf) < 0)
+	if (obj->btf && (ayac_btf_sanitize(obj) || ayac_btf_fd(obj->btf) < 0))
 		obj->btf_load_error = ayac_strdup(ayac_errmsg());
 	err = load_maps(obj);
 	if (!err)

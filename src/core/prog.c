@@ -88,6 +88,8 @@ static int sys_prog_load(struct ayac_prog *prog, __u32 log_level, char *log, __u
 	attr.prog_flags = prog->prog_flags;
 	attr.attach_btf_id = prog->attach_btf_id;
 	ayac_kernel_obj_name(attr.prog_name, prog->name);
+	if (prog->fd_array_cnt)
+		attr.fd_array = ptr_to_u64(prog->fd_array);
 	if (btf_fd >= 0) {
 		attr.prog_btf_fd = (__u32)btf_fd;
 		if (prog->func_info_cnt) {
@@ -149,6 +151,8 @@ static int check_loadable(struct ayac_prog *prog)
 				   prog->name, prog->sec_name);
 	if (!prog->insns || !prog->insn_cnt)
 		return ayac_seterr(EINVAL, "program '%s': no instructions", prog->name);
+	if (ayac_prog_fixups(prog))
+		return -ayac_errnum();
 	return resolve_attach_btf_id(prog);
 }
 
