@@ -514,7 +514,7 @@ local function gen_fields(fields)
 	for i = 1, #fields do
 		src[#src + 1] = format("local d%d, e%d = F[%d].dec, F[%d].enc", i, i, i, i)
 	end
-	src[#src + 1] = "local type, fail = F.type, F.fail"
+	src[#src + 1] = "local type, fail, known, unknown, pairs = F.type, F.fail, F.known, F.unknown, pairs"
 	src[#src + 1] = "local function dec(p, off) return {"
 	for i, f in ipairs(fields) do
 		src[#src + 1] = format("[%q] = d%d(p, off + %d),", f.name, i, f.off)
@@ -527,6 +527,8 @@ local function gen_fields(fields)
 		src[#src + 1] = format("x = v[%q] if x ~= nil then e%d(x, p, off + %d) end",
 			f.name, i, f.off)
 	end
+	-- A misspelt field would otherwise be silently left zero.
+	src[#src + 1] = "for k in pairs(v) do if not known[k] then unknown(k) end end"
 	src[#src + 1] = "end"
 	src[#src + 1] = "return dec, enc"
 	local chunk = assert(loadstring(concat(src, "\n"), "=ayac.codec"))
@@ -553,6 +555,11 @@ local function loop_fields(fields, notable)
 				f.enc(x, p, off + f.off)
 			end
 		end
+		for k in pairs(v) do
+			if not fields.known[k] then
+				fields.unknown(k)
+			end
+		end
 	end
 end
 
@@ -566,6 +573,13 @@ local function build_record(btf, t, fields, what)
 		fail("table expected for %s, got %s", what, describe(v))
 	end
 	local dec, enc
+	fields.known = {}
+	for _, f in ipairs(fields) do
+		fields.known[f.name] = true
+	end
+	function fields.unknown(k)
+		fail("%s has no field '%s'", what, tostring(k))
+	end
 	if #fields <= GEN_MAX then
 		fields.type, fields.fail = type, notable
 		dec, enc = gen_fields(fields)

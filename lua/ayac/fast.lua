@@ -19,6 +19,7 @@ int ayac_map_fd(const struct ayac_map *map);
 int ayac_fast_lookup(int map_fd, const void *key, void *value);
 int ayac_fast_update(int map_fd, const void *key, const void *value, uint64_t flags);
 int ayac_fast_delete(int map_fd, const void *key);
+int ayac_fast_lookup_and_delete(int map_fd, const void *key, void *value);
 int ayac_fast_next_key(int map_fd, const void *key, void *next_key);
 const char *ayac_errname(int err);
 ]]

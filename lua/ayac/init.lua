@@ -12,6 +12,7 @@ local M = {
 	load = object.load,
 	map_from_pin = core.map_from_pin,
 	map_from_id = core.map_from_id,
+	link_from_pin = core.link_from_pin,
 	create_map = map.create_map,
 	errname = core.errname,
 	num_possible_cpus = core.num_possible_cpus,

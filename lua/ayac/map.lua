@@ -397,6 +397,19 @@ function methods.peek(m)
 	return decode_value(st, st.vbuf)
 end
 
+-- Queues and stacks: take the next value out (nil when empty).
+function methods.pop(m)
+	local st = states[m] or build(m)
+	local rc = lib.ayac_fast_lookup_and_delete(check_fd(st, "pop", m), nil, st.vbuf)
+	if rc ~= 0 then
+		if rc == -ENOENT then
+			return nil
+		end
+		return fail(st, "pop", rc)
+	end
+	return decode_value(st, st.vbuf)
+end
+
 function methods.contains(m, v)
 	local st = states[m] or build(m)
 	local fd = check_fd(st, "contains", m)

@@ -177,6 +177,8 @@ int ayac_num_possible_cpus(void);
 int ayac_fast_lookup(int map_fd, const void *key, void *value);
 int ayac_fast_update(int map_fd, const void *key, const void *value, __u64 flags);
 int ayac_fast_delete(int map_fd, const void *key);
+/* Queues and stacks (key NULL), and hash maps on kernels that support it. */
+int ayac_fast_lookup_and_delete(int map_fd, const void *key, void *value);
 int ayac_fast_next_key(int map_fd, const void *key, void *next_key);
 
 /* ---- links and attaching (link.c, attach_*.c) ----------------------------------- */
@@ -215,6 +217,10 @@ int ayac_link_fd(const struct ayac_link *link);
 bool ayac_link_attached(const struct ayac_link *link);
 const char *ayac_link_kind(const struct ayac_link *link); /* "perf_event", "raw_tp", … */
 int ayac_link_pin(struct ayac_link *link, const char *path);
+/* Unpinned, the link is detached when it is freed (or its object closed). */
+int ayac_link_unpin(struct ayac_link *link, const char *path);
+/* A link pinned earlier (by this or another process); detach() cuts it off. */
+struct ayac_link *ayac_link_from_pin(const char *path);
 int ayac_link_info(const struct ayac_link *link, struct bpf_link_info *info); /* info.c */
 
 /* Resolve a symbol in an ELF executable or shared library to the file offset uprobes

@@ -162,6 +162,37 @@ int ayac_link_pin(struct ayac_link *link, const char *path)
 	return 0;
 }
 
+struct ayac_link *ayac_link_from_pin(const char *path)
+{
+	struct ayac_link *link;
+	int fd = sys_obj_get(path);
+
+	if (fd < 0) {
+		ayac_seterr(fd, "open pinned link '%s'", path);
+		return NULL;
+	}
+	link = ayac_calloc(1, sizeof(*link));
+	if (!link) {
+		close(fd);
+		return NULL;
+	}
+	/* Belongs to no object here; the pin is what keeps it attached. */
+	link->kind = AYAC_LINK_BPF;
+	link->what = "pinned";
+	link->fd = fd;
+	link->perf_fd = -1;
+	link->pinned = true;
+	return link;
+}
+
+int ayac_link_unpin(struct ayac_link *link, const char *path)
+{
+	if (unlink(path) < 0)
+		return ayac_seterr(errno, "unpin %s link '%s'", ayac_link_kind(link), path);
+	link->pinned = false;
+	return 0;
+}
+
 void ayac_links_release_obj(struct ayac_obj *obj)
 {
 	struct ayac_link *link, *next;

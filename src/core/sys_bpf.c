@@ -112,6 +112,11 @@ int ayac_fast_update(int map_fd, const void *key, const void *value, __u64 flags
 	return map_elem(BPF_MAP_UPDATE_ELEM, map_fd, key, (void *)value, flags);
 }
 
+int ayac_fast_lookup_and_delete(int map_fd, const void *key, void *value)
+{
+	return map_elem(BPF_MAP_LOOKUP_AND_DELETE_ELEM, map_fd, key, value, 0);
+}
+
 int ayac_fast_delete(int map_fd, const void *key)
 {
 	return map_elem(BPF_MAP_DELETE_ELEM, map_fd, key, NULL, 0);

@@ -22,7 +22,8 @@
  * them in the binary even if nothing in C calls them. */
 __attribute__((used)) static void *const ffi_exports[] = {
 	(void *)ayac_fast_lookup, (void *)ayac_fast_update, (void *)ayac_fast_delete,
-	(void *)ayac_fast_next_key, (void *)ayac_map_fd, (void *)ayac_errname,
+	(void *)ayac_fast_next_key, (void *)ayac_fast_lookup_and_delete, (void *)ayac_map_fd,
+	(void *)ayac_errname,
 };
 
 static lua_State *main_L;

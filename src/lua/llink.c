@@ -99,11 +99,32 @@ static int link_tostring(lua_State *L)
 	return 1;
 }
 
+static int link_unpin(lua_State *L)
+{
+	struct ayac_link *link = lbind_check(L, 1, LBIND_LINK);
+
+	if (ayac_link_unpin(link, luaL_checkstring(L, 2)))
+		return lbind_fail(L);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static int l_link_from_pin(lua_State *L)
+{
+	struct ayac_link *link = ayac_link_from_pin(luaL_checkstring(L, 1));
+
+	if (!link)
+		return lbind_fail(L);
+	lbind_push_link(L, link, 0);
+	return 1;
+}
+
 void lbind_open_link(lua_State *L, int module_idx)
 {
 	static const luaL_Reg methods[] = {
 		{ "detach", link_detach },
 		{ "pin", link_pin },
+		{ "unpin", link_unpin },
 		{ "fd", link_fd },
 		{ "info", link_info },
 		{ NULL, NULL },
@@ -115,5 +136,7 @@ void lbind_open_link(lua_State *L, int module_idx)
 	};
 
 	lbind_newtype(L, module_idx, LBIND_LINK, "link", methods, meta);
+	lua_pushcfunction(L, l_link_from_pin);
+	lua_setfield(L, module_idx, "link_from_pin");
 	lutil_set_fields(L, LBIND_LINK, link_field);
 }
