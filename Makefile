@@ -73,9 +73,12 @@ $(BUILD)/libbpf-tools/.stamp: scripts/extract-libbpf-tools $(wildcard /var/lib/d
 test: all
 	scripts/run-specs
 
+# `make bench` and `make conformance`: side by side with libbpf (bench/README.md).
+include bench/bench.mk
+
 # The whole suite with AddressSanitizer and UBSan in the core, binding and host.
 asan:
-	$(MAKE) BUILD=build-asan HOST=ayac-asan SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer" all
+	$(MAKE) BUILD=build-asan HOST=ayac-asan SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
 	AYAC=./ayac-asan scripts/run-specs
 
 clean:
