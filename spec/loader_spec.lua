@@ -96,7 +96,8 @@ describe("loader", function()
       assert.are.equal("xdp", prog.type)
     end
     table.sort(names)
-    assert.are.same({ "a_program_name_longer_than_fifteen", "xdp_first", "xdp_second" }, names)
+    assert.are.same({ "a_program_name_longer_than_fifteen", "big_log", "uses_custom", "xdp_first",
+      "xdp_second" }, names)
   end)
 
   it("runs subprograms calling subprograms, with globals from .data and .rodata", function()
@@ -137,6 +138,48 @@ describe("loader", function()
     assert.is_not_nil(obj:map("loader.rodata"))
     assert.is_not_nil(obj:map("loader.bss"))
     assert.is_not_nil(obj:map("loader.data"))
+    assert.is_not_nil(obj:map("loader.data.cus")) -- .data.custom, truncated to 15
+  end)
+
+  it("gives a .data.* section its own map and relocates into it", function()
+    assert.are.equal(3, obj:global("custom_var"))
+    assert.is_true(obj:set_global("custom_var", 4))
+    obj:program("uses_custom"):test_run({ data = h.packet })
+    assert.are.equal(40, obj:map("results"):get(2))
+  end)
+
+  it("hands the kernel the object's BTF with func and line info", function()
+    local info = assert(obj:program("xdp_first"):info())
+    assert.is_true(info.btf_id > 0)
+    assert.is_true(info.nr_func_info >= 3)   -- xdp_first, add_k, twice
+    assert.is_true(info.nr_line_info > 0)
+  end)
+end)
+
+describe("pinning by name", function()
+  local dir = "/sys/fs/bpf/ayac_loader_spec"
+  local pin = dir .. "/pinned_by_name"
+  before_each(function() os.execute("mkdir -p " .. dir) end)
+  after_each(function() os.remove(pin); os.execute("rmdir " .. dir) end)
+
+  it("pins under pin_path and reuses the pinned map on the next load", function()
+    local a = assert(ayac.load(h.bpf("pinning"), { pin_path = dir }))
+    a:program("mark"):test_run({ data = h.packet })
+    assert.is_truthy(io.open(pin))
+    a:close()
+    local b = assert(ayac.load(h.bpf("pinning"), { pin_path = dir }))
+    assert.are.equal(1, b:map("pinned_by_name"):get(1)) -- the value written through a
+    b:close()
+  end)
+
+  it("refuses a pinned map that is not the one the object declares", function()
+    local other = assert(ayac.create_map{ type = "array", key = 4, value = 4, max_entries = 1 })
+    assert.is_true(other:pin(pin))
+    other:close()
+    local ok, msg, code = ayac.load(h.bpf("pinning"), { pin_path = dir })
+    assert.is_nil(ok)
+    assert.are.equal("EINVAL", code)
+    assert.matches("pinned_by_name", msg)
   end)
 end)
 
@@ -163,6 +206,14 @@ describe("load options", function()
   it("keeps the verifier log when asked", function()
     local obj = assert(ayac.load(h.bpf("loader"), { verifier_log_level = 1 }))
     assert.matches("processed %d+ insns", obj:program("xdp_first"):verifier_log())
+    obj:close()
+  end)
+
+  it("grows the log buffer for logs larger than its first size", function()
+    local obj = assert(ayac.load(h.bpf("loader"), { verifier_log_level = 2 }))
+    local log = obj:program("big_log"):verifier_log()
+    assert.is_true(#log > 64 * 1024, "log of " .. #log .. " bytes")
+    assert.matches("processed %d+ insns", log)  -- complete: the summary is at the end
     obj:close()
   end)
 end)

@@ -12,6 +12,7 @@ __u64 bss_calls;
 __u32 loop_sum;
 char str_out[16];
 const char greeting[6] = "hello";        /* a constant string: .rodata */
+int custom_var SEC(".data.custom") = 3;  /* a .data.* variant: a map of its own */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -65,6 +66,29 @@ int xdp_second(struct xdp_md *ctx)        /* a second program in the same sectio
 	bpf_map_update_elem(&results, &k, &v, BPF_ANY);
 	__builtin_memcpy(str_out, greeting, sizeof(greeting));
 	return XDP_DROP;
+}
+
+SEC("xdp")
+int uses_custom(struct xdp_md *ctx)
+{
+	__u32 k = 2;
+	__u64 v = custom_var * 10;
+
+	bpf_map_update_elem(&results, &k, &v, BPF_ANY);
+	return XDP_PASS;
+}
+
+/* Enough straight-line code that a level-2 verifier log outgrows the first buffer. */
+SEC("xdp")
+int big_log(struct xdp_md *ctx)
+{
+	__u64 acc = bss_calls;
+
+#pragma unroll
+	for (int i = 0; i < 300; i++)
+		acc = acc * 3 + (bpf_get_prandom_u32() ^ i);
+	bss_result = acc;
+	return XDP_PASS;
 }
 
 SEC("xdp")

@@ -190,6 +190,8 @@ static int prog_info(lua_State *L)
 	set_number(L, "load_time", (lua_Number)info.load_time);
 	set_number(L, "created_by_uid", info.created_by_uid);
 	set_number(L, "btf_id", info.btf_id);
+	set_number(L, "nr_func_info", info.nr_func_info);
+	set_number(L, "nr_line_info", info.nr_line_info);
 	set_number(L, "verified_insns", info.verified_insns);
 	set_number(L, "recursion_misses", (lua_Number)info.recursion_misses);
 	lua_createtable(L, (int)info.nr_map_ids, 0);
