@@ -385,29 +385,25 @@ function methods.push(m, v, flags)
 	return true
 end
 
-function methods.peek(m)
+-- The next value of a queue or stack (nil when empty); pop also takes it out.
+local function next_value(m, op, call)
 	local st = states[m] or build(m)
-	local rc = lib.ayac_fast_lookup(check_fd(st, "peek", m), nil, st.vbuf)
+	local rc = call(check_fd(st, op, m), nil, st.vbuf)
 	if rc ~= 0 then
 		if rc == -ENOENT then
 			return nil
 		end
-		return fail(st, "peek", rc)
+		return fail(st, op, rc)
 	end
 	return decode_value(st, st.vbuf)
 end
 
--- Queues and stacks: take the next value out (nil when empty).
+function methods.peek(m)
+	return next_value(m, "peek", lib.ayac_fast_lookup)
+end
+
 function methods.pop(m)
-	local st = states[m] or build(m)
-	local rc = lib.ayac_fast_lookup_and_delete(check_fd(st, "pop", m), nil, st.vbuf)
-	if rc ~= 0 then
-		if rc == -ENOENT then
-			return nil
-		end
-		return fail(st, "pop", rc)
-	end
-	return decode_value(st, st.vbuf)
+	return next_value(m, "pop", lib.ayac_fast_lookup_and_delete)
 end
 
 function methods.contains(m, v)
@@ -447,11 +443,17 @@ function methods.close(m)
 	return c_close(m)
 end
 
--- Limits of the element state: after set_max_entries (before load) rebuild it.
+-- Limits and sizes of the element state: after set_max_entries or set_value_size
+-- (before load) rebuild it.
 local c_set_max_entries = methods.set_max_entries
 function methods.set_max_entries(m, n)
 	states[m] = nil
 	return c_set_max_entries(m, n)
+end
+local c_set_value_size = methods.set_value_size
+function methods.set_value_size(m, n)
+	states[m] = nil
+	return c_set_value_size(m, n)
 end
 
 mt.__index = function(m, k)

@@ -162,15 +162,28 @@ static int map_freeze(lua_State *L)
 	return 1;
 }
 
-static int map_set_max_entries(lua_State *L)
+/* Setters of a u32 definition field before load; they return the map for chaining. */
+static int set_u32(lua_State *L, const char *what, int (*set)(struct ayac_map *, __u32))
 {
 	struct ayac_map *map = check_map(L, 1);
-	lua_Number n = lutil_check_int(L, 2, "entries", luaL_checknumber(L, 2), 0, LUTIL_U32_MAX);
+	lua_Number n = lutil_check_int(L, 2, what, luaL_checknumber(L, 2), 0, LUTIL_U32_MAX);
 
-	if (ayac_map_set_max_entries(map, (__u32)n) < 0)
+	if (set(map, (__u32)n) < 0)
 		return lbind_fail(L);
 	lua_settop(L, 1);
 	return 1;
+}
+
+static int map_set_max_entries(lua_State *L)
+{
+	return set_u32(L, "entries", ayac_map_set_max_entries);
+}
+
+/* map:set_value_size(n): before load, as libbpf's bpf_map__set_value_size (stack maps
+ * sized at run time); the BTF value type no longer applies and is dropped. */
+static int map_set_value_size(lua_State *L)
+{
+	return set_u32(L, "size", ayac_map_set_value_size);
 }
 
 /* map:_layout() -> what lua/ayac/map.lua needs to move elements with the FFI. */
@@ -275,6 +288,7 @@ void lbind_open_map(lua_State *L, int module_idx)
 		{ "unpin", map_unpin },
 		{ "freeze", map_freeze },
 		{ "set_max_entries", map_set_max_entries },
+		{ "set_value_size", map_set_value_size },
 		{ "close", map_close },
 		{ "_layout", map_layout },
 		{ "_check", map_check },
