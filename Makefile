@@ -74,7 +74,7 @@ test: all
 	scripts/run-specs
 
 # `make bench` and `make conformance`: side by side with libbpf (bench/README.md).
-include bench/bench.mk
+-include bench/bench.mk
 
 # The whole suite with AddressSanitizer and UBSan in the core, binding and host.
 asan:
