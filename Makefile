@@ -52,9 +52,11 @@ $(MODULE): $(LUA_OBJ) $(CORE_OBJ)
 $(HOST): $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -Wl,-E -o $@ $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ) $(LUAJIT_LIBS) $(CORE_LIBS) -ldl -lm
 
-$(VMLINUX_H):
+# vmlinux.h from ayac's own BTF-to-C dumper: made again when the dumper changes, not
+# every time the host binary is relinked.
+$(VMLINUX_H): $(wildcard src/core/btf_dump*.c src/core/btf_dump*.h) | $(HOST)
 	@mkdir -p $(dir $@)
-	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+	./$(HOST) btf dump > $@.tmp && mv $@.tmp $@
 
 bpf: $(BPF_OBJ)
 $(BUILD)/spec/bpf/%.bpf.o: spec/bpf/%.bpf.c $(VMLINUX_H) $(wildcard spec/bpf/*.h)

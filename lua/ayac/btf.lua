@@ -6,6 +6,11 @@
 --   btf:count()               the last type id (ids run 1..count())
 --   btf:resolve_size(id)      size in bytes through typedefs, modifiers and arrays
 --   btf:skip_mods(id)         the id under typedefs and const/volatile/restrict
+--   btf:dump_c([{guard=}])    a C header of every type (vmlinux.h when btf is vmlinux)
+--   btf:sanitize([features])  a copy without what a kernel lacking features refuses
+--                             ({"btf_func", "btf_enum64", ...}; default: this kernel)
+--   btf:fd()                  loaded into the kernel (once, kept): its fd
+--   btf:kernel()              the BTF the kernel holds for this one (after load)
 --
 -- This module adds the entry points (ayac.btf.vmlinux(), .load(path), .parse(bytes))
 -- and caches type tables: btf:type(id) returns the same table while it is in use, so

@@ -19,7 +19,7 @@ local M = {
 }
 
 -- Submodules loaded on first use (ayac.btf parses vmlinux lazily anyway).
-local lazy = { btf = "ayac.btf", codec = "ayac.codec" }
+local lazy = { btf = "ayac.btf", codec = "ayac.codec", features = "ayac.features" }
 
 return setmetatable(M, {
 	__index = function(t, k)

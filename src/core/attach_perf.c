@@ -4,8 +4,9 @@
  *
  * A program goes on a perf event in one of two ways. BPF_LINK_CREATE with
  * BPF_PERF_EVENT (Linux 5.15) gives a bpf_link that can carry a bpf_cookie and be
- * pinned; older kernels only have PERF_EVENT_IOC_SET_BPF. Which one works is learnt
- * on first use and kept for the process. */
+ * pinned; older kernels only have PERF_EVENT_IOC_SET_BPF. Which one this kernel has is
+ * ayac_feature(AYAC_FEAT_PERF_LINK) (kfeatures.c); when that probe could not tell, the
+ * link is tried and the ioctl used if the kernel refuses the link as unknown. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,13 +15,11 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "kfeatures.h"
 
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel's internal "not supported", seen by user space */
 #endif
-
-enum { PERF_LINK_UNKNOWN = -1, PERF_LINK_NO = 0, PERF_LINK_YES = 1 };
-static int perf_link_support = PERF_LINK_UNKNOWN;
 
 static int perf_link_create(int prog_fd, int perf_fd, __u64 cookie)
 {
@@ -56,7 +55,7 @@ static int perf_set_bpf(int perf_fd, int prog_fd)
 static struct ayac_link *perf_attach(struct ayac_prog *prog, int perf_fd, const char *what,
 				     __u64 cookie)
 {
-	int prog_fd, link_fd = -1, err = 0;
+	int prog_fd, link_fd = -1, err = 0, have_link;
 
 	prog_fd = ayac_link_prog_fd(prog);
 	if (prog_fd < 0)
@@ -65,10 +64,10 @@ static struct ayac_link *perf_attach(struct ayac_prog *prog, int perf_fd, const 
 		ayac_seterr(EBADF, "no perf event");
 		goto fail;
 	}
-	if (perf_link_support != PERF_LINK_NO) {
+	have_link = ayac_feature(AYAC_FEAT_PERF_LINK); /* 1, 0, or < 0: unknown */
+	if (have_link != 0) {
 		link_fd = perf_link_create(prog_fd, perf_fd, cookie);
 		if (link_fd >= 0) {
-			perf_link_support = PERF_LINK_YES;
 			err = perf_enable(perf_fd);
 			if (err < 0) {
 				ayac_seterr(-err, "enable perf event");
@@ -76,7 +75,7 @@ static struct ayac_link *perf_attach(struct ayac_prog *prog, int perf_fd, const 
 			}
 			return ayac_link_new(prog, AYAC_LINK_PERF_LINK, what, link_fd, perf_fd);
 		}
-		if (perf_link_support == PERF_LINK_YES || !no_perf_link(link_fd)) {
+		if (have_link > 0 || !no_perf_link(link_fd)) {
 			ayac_seterr(-link_fd, "BPF_LINK_CREATE on perf event");
 			goto fail;
 		}
@@ -91,8 +90,6 @@ static struct ayac_link *perf_attach(struct ayac_prog *prog, int perf_fd, const 
 		ayac_seterr(-err, "PERF_EVENT_IOC_SET_BPF");
 		goto fail;
 	}
-	/* The ioctl worked where the link did not: the kernel predates perf links. */
-	perf_link_support = PERF_LINK_NO;
 	return ayac_link_new(prog, AYAC_LINK_PERF_IOCTL, what, -1, perf_fd);
 fail:
 	if (link_fd >= 0)

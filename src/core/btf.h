@@ -5,6 +5,7 @@
 #ifndef AYAC_BTF_H
 #define AYAC_BTF_H
 
+#include <stdio.h>
 #include <linux/btf.h>
 #include "ayac.h"
 
@@ -35,6 +36,40 @@ const void *ayac_btf_raw(const struct ayac_btf *btf, __u32 *size);
  * BTF verifier log in the message. */
 int ayac_btf_fd(struct ayac_btf *btf);
 void ayac_btf_close_fd(struct ayac_btf *btf);
+
+/* A C header declaring every type of btf (base types included for split BTF), as
+ * `bpftool btf dump file ... format c` writes vmlinux.h: definitions in dependency
+ * order, forward declarations for cycles, packing and padding that keep every offset,
+ * preserve_access_index records unless BPF_NO_PRESERVE_ACCESS_INDEX (btf_dump.c). */
+struct ayac_btf_dump_opts {
+	const char *guard;  /* include guard macro; NULL: __VMLINUX_H__ */
+};
+/* *out: malloc-ed, NUL-terminated, *len bytes without the NUL. */
+int ayac_btf_dump_c(const struct ayac_btf *btf, const struct ayac_btf_dump_opts *opts,
+		    char **out, size_t *len);
+int ayac_btf_dump_c_file(const struct ayac_btf *btf, const struct ayac_btf_dump_opts *opts,
+			 FILE *f);
+
+/* BTF for kernels that lack some kinds (btf_sanitize.c). Bits of what is missing: */
+enum {
+	AYAC_BTF_NO_FUNC = 1 << 0,         /* func, func_proto */
+	AYAC_BTF_NO_GLOBAL_FUNC = 1 << 1,  /* global/extern linkage of func */
+	AYAC_BTF_NO_DATASEC = 1 << 2,      /* var, datasec */
+	AYAC_BTF_NO_ZERO_DATASEC = 1 << 3, /* datasec with no variables or size 0 */
+	AYAC_BTF_NO_FLOAT = 1 << 4,
+	AYAC_BTF_NO_DECL_TAG = 1 << 5,
+	AYAC_BTF_NO_TYPE_TAG = 1 << 6,
+	AYAC_BTF_NO_ENUM64 = 1 << 7,       /* enum64, signed enums */
+};
+/* What this kernel lacks (ayac_feature answers that are a definite 0). */
+unsigned ayac_btf_missing_features(void);
+/* The bit for a feature name as ayac_feature_name spells it ("btf_func"); 0: none. */
+unsigned ayac_btf_feature_bit(const char *name);
+/* A new BTF with every kind in missing replaced by what older kernels accept, ids kept
+ * (what object loading hands the kernel). Not for split BTF. */
+struct ayac_btf *ayac_btf_sanitized(const struct ayac_btf *btf, unsigned missing);
+/* The BTF the kernel holds for btf's fd, read back (ENOENT: not loaded). */
+struct ayac_btf *ayac_btf_kernel_copy(const struct ayac_btf *btf);
 
 /* Kind names as the Lua API spells them ("int", "struct", "func_proto", ...). NULL / -1
  * when unknown. */

@@ -80,8 +80,18 @@ static int parse_member(struct ayac_obj *obj, struct ayac_map *map, const struct
 		return member_type(obj->btf, m, map->name, f, &d->key_size, &map->btf_key_type_id);
 	if (strcmp(f, "value") == 0)
 		return member_type(obj->btf, m, map->name, f, &d->value_size, &map->btf_value_type_id);
-	if (strcmp(f, "values") == 0)
+	if (strcmp(f, "values") == 0) {
+		if (m->offset % 64 || m->offset == 0)
+			return ayac_seterr(AYAC_EBTF, "map '%s': 'values' at bit %u is not a pointer "
+					   "slot", map->name, m->offset);
+		map->values_off = m->offset / 8;
+		/* Slots hold fds (of maps or programs): 4-byte values. */
+		if (map->def.value_size && map->def.value_size != sizeof(__u32))
+			return ayac_seterr(AYAC_EBTF, "map '%s': value size %u, but 'values' holds "
+					   "4-byte fds", map->name, map->def.value_size);
+		map->def.value_size = sizeof(__u32);
 		return member_inner(obj, map, m);
+	}
 	if (member_uint(obj->btf, m, map->name, f, &v))
 		return -ayac_errnum();
 	if (strcmp(f, "type") == 0)
@@ -156,6 +166,7 @@ static int read_btf_maps(struct ayac_obj *obj, struct ayac_elf *elf)
 			return -ENOMEM;
 		map->sec_idx = (int)elf->maps_idx;
 		map->sec_offset = vsi[i].offset;
+		map->sec_size = vsi[i].size;
 		map->btf_var_type_id = var->type;
 		if ((err = parse_map_struct(obj, map, var->type, false)))
 			return err;
@@ -197,6 +208,86 @@ static int read_legacy_maps(struct ayac_obj *obj, struct ayac_elf *elf)
 		map->def.value_size = def.value_size;
 		map->def.max_entries = def.max_entries;
 		map->def.map_flags = def.map_flags;
+	}
+	return 0;
+}
+
+static struct ayac_map *map_at(const struct ayac_obj *obj, size_t sec_idx, size_t off, bool exact)
+{
+	size_t i;
+
+	for (i = 0; i < obj->nr_maps; i++) {
+		struct ayac_map *m = obj->maps[i];
+		if (m->kind != AYAC_MAP_USER || (size_t)m->sec_idx != sec_idx)
+			continue;
+		if (exact ? m->sec_offset == off
+			  : off >= m->sec_offset && off - m->sec_offset < m->sec_size)
+			return m;
+	}
+	return NULL;
+}
+
+static struct ayac_prog *entry_prog_at(const struct ayac_obj *obj, const GElf_Sym *sym)
+{
+	size_t i;
+
+	for (i = 0; i < obj->nr_progs; i++)
+		if ((size_t)obj->progs[i]->sec_idx == sym->st_shndx &&
+		    obj->progs[i]->sec_insn_off * BPF_INSN_SZ == sym->st_value)
+			return obj->progs[i];
+	return NULL;
+}
+
+/* One relocation of .rel.maps: which slot of which map gets which map or program. */
+static int read_slot(struct ayac_obj *obj, struct ayac_elf *elf, const GElf_Rel *rel)
+{
+	struct ayac_map_slot s = { 0 }, *slots;
+	struct ayac_map *map = map_at(obj, elf->maps_idx, rel->r_offset, false);
+	const char *name;
+	GElf_Sym sym;
+	size_t off;
+
+	if (!map || !map->values_off || rel->r_offset < map->sec_offset + map->values_off ||
+	    (rel->r_offset - map->sec_offset - map->values_off) % sizeof(__u64))
+		return ayac_seterr(AYAC_EBADELF, "'.maps' relocation at offset %lu is in no map's "
+				   "'values' slot", (unsigned long)rel->r_offset);
+	off = rel->r_offset - map->sec_offset - map->values_off;
+	s.slot = (__u32)(off / sizeof(__u64));
+	if (ayac_elf_sym(elf, GELF_R_SYM(rel->r_info), &sym))
+		return ayac_errctx("map '%s' slot %u", map->name, s.slot);
+	name = ayac_elf_sym_name(elf, &sym);
+	if (map->def.type == BPF_MAP_TYPE_PROG_ARRAY)
+		s.prog = sym.st_shndx < elf->nsecs ? entry_prog_at(obj, &sym) : NULL;
+	else if (map->inner && sym.st_shndx == elf->maps_idx)
+		s.map = map_at(obj, elf->maps_idx, sym.st_value, true);
+	if (!s.prog && !s.map)
+		return ayac_seterr(EINVAL, "map '%s' slot %u: '%s' is not a %s", map->name, s.slot,
+				   name, map->inner ? "map of this object" : "program of this object");
+	slots = ayac_reallocarray(map->slots, map->nr_slots + 1, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	map->slots = slots;
+	map->slots[map->nr_slots++] = s;
+	return 0;
+}
+
+int ayac_elf_read_map_slots(struct ayac_obj *obj, struct ayac_elf *elf, size_t rel_idx)
+{
+	const struct ayac_elf_sec *sec = &elf->secs[rel_idx];
+	size_t i, n;
+	int err;
+
+	if (sec->shdr.sh_link != elf->symtab_idx || sec->shdr.sh_entsize != sizeof(Elf64_Rel) ||
+	    !sec->data)
+		return ayac_seterr(AYAC_EBADELF, "relocation section '%s' is corrupt", sec->name);
+	n = sec->data->d_size / sizeof(Elf64_Rel);
+	for (i = 0; i < n; i++) {
+		GElf_Rel rel;
+		if (!gelf_getrel(sec->data, (int)i, &rel))
+			return ayac_seterr(AYAC_EBADELF, "section '%s': unreadable relocation %zu",
+					   sec->name, i);
+		if ((err = read_slot(obj, elf, &rel)))
+			return err;
 	}
 	return 0;
 }

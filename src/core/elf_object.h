@@ -58,6 +58,7 @@ int ayac_elf_fixup_datasecs(struct ayac_obj *obj, struct ayac_elf *elf);
 int ayac_elf_read_globals(struct ayac_obj *obj, struct ayac_elf *elf);
 /* elf_maps.c */
 int ayac_elf_read_maps(struct ayac_obj *obj, struct ayac_elf *elf);
+int ayac_elf_read_map_slots(struct ayac_obj *obj, struct ayac_elf *elf, size_t rel_idx);
 /* elf_relocs.c */
 int ayac_elf_read_relocs(struct ayac_obj *obj, struct ayac_elf *elf);
 

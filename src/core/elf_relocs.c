@@ -138,9 +138,8 @@ static int read_section_relocs(struct ayac_obj *obj, struct ayac_elf *elf, size_
 	if (target == 0 || target >= elf->nsecs)
 		return ayac_seterr(AYAC_EBADELF, "relocation section '%s' targets section %zu of %zu",
 				   sec->name, target, elf->nsecs);
-	if (target == elf->maps_idx && sec->shdr.sh_size)
-		return ayac_seterr(EOPNOTSUPP, "section '%s': initial values of maps in .maps "
-				   "(prog arrays, maps of maps) are not supported yet", sec->name);
+	if (target == elf->maps_idx)
+		return ayac_elf_read_map_slots(obj, elf, idx);
 	if (elf->secs[target].kind != AYAC_SEC_PROG)
 		return 0; /* debug info and BTF sections: nothing for the loader */
 	if (sec->shdr.sh_link != elf->symtab_idx || sec->shdr.sh_entsize != sizeof(Elf64_Rel) ||

@@ -89,9 +89,21 @@ struct ayac_map {
 	char *pin_path;              /* set pin path (by name or map_pin_paths) */
 	bool reused;                 /* fd came from an existing pin */
 	struct ayac_map *inner;      /* map-in-map: template of the inner map */
+	__u32 sec_size;              /* .maps: bytes of its definition */
+	__u32 values_off;            /* .maps: offset of the `values` array; 0: none */
+	struct ayac_map_slot *slots; /* .maps initial values, filled after programs load */
+	size_t nr_slots;
 	void *data;                  /* data maps: initial image (def.value_size bytes) */
 	void *mmaped;                /* data maps after load, when mmap-able */
 	size_t mmap_size;
+};
+
+/* `.values = { [slot] = &x }` in a .maps definition: a map (maps of maps) or a program
+ * (program arrays). */
+struct ayac_map_slot {
+	__u32 slot;
+	struct ayac_map *map;
+	struct ayac_prog *prog;
 };
 
 struct ayac_prog {
@@ -132,6 +144,11 @@ struct ayac_prog {
 	 * owned by the object's target BTF cache, not closed here. */
 	int *fd_array;
 	__u32 fd_array_cnt;
+
+	/* CO-RE relocations that poisoned an instruction of insns (core_reloc.c), named in
+	 * the error when the verifier reaches one. */
+	struct ayac_core_poison *core_poisons;
+	size_t nr_core_poisons;
 };
 
 enum ayac_reloc_type {
@@ -173,8 +190,12 @@ struct ayac_obj {
 	struct ayac_btf *btf;        /* the object's own BTF (NULL: none) */
 	struct ayac_btf_ext *btf_ext;
 	char *btf_load_error;        /* why the kernel refused the object's BTF, if it did */
+	bool btf_drop_func_info;     /* kernel without BTF FUNC: load programs without
+				      * func_info/line_info (set by ayac_btf_sanitize) */
+	struct ayac_externs *externs; /* __kconfig/__ksym externs (externs.h); NULL: none */
 
 	struct ayac_link *links;     /* links made from this object's programs */
+	struct ayac_core_state *core; /* CO-RE: btf = path target, candidate cache (core_cands.c) */
 };
 
 /* elf_object.c: parse the ELF into obj (programs, maps, BTF, relocations). */
@@ -189,6 +210,23 @@ int ayac_obj_btf_fd(struct ayac_obj *obj);
  * their instruction as libbpf does; errors only for what cannot be encoded. */
 int ayac_core_relocate(struct ayac_obj *obj, struct ayac_prog *main, const struct ayac_prog *fn,
 		       size_t base);
+/* core_reloc.c: when the verifier refused prog at an instruction a CO-RE relocation
+ * poisoned, set the error (AYAC_ECORE) naming that relocation and return true. */
+bool ayac_core_explain_reject(const struct ayac_prog *prog);
+void ayac_core_prog_free(struct ayac_prog *prog);   /* prog.c: ayac_prog_destroy */
+void ayac_core_obj_free(struct ayac_obj *obj);      /* object.c: ayac_obj_free */
+
+/* btf_module.c: the target BTFs of an object for CO-RE and kfuncs. With the load
+ * option btf = "/path", that BTF alone; btf = false, none (n = 0); by default vmlinux
+ * then every kernel module's BTF (split over vmlinux), read once per process and
+ * shared. The array stays valid while the object lives. */
+struct ayac_btf_target {
+	struct ayac_btf *btf;
+	const char *module;  /* the module's name; NULL for vmlinux and btf = path */
+	int kernel_fd;       /* the module's BTF fd in the kernel (kfunc fd_array); -1 for
+			      * vmlinux, btf = path, or when it could not be found */
+};
+int ayac_btf_targets(struct ayac_obj *obj, const struct ayac_btf_target **out, size_t *n);
 /* elf_externs.c (issue 3): the object's extern symbols, read at open. */
 int ayac_elf_read_externs(struct ayac_obj *obj, struct ayac_elf *elf);
 /* btf_sanitize.c (issue 3): rewrite the object's BTF into what this kernel accepts. */
@@ -198,6 +236,10 @@ int ayac_prog_fixups(struct ayac_prog *prog);
 /* externs.c (issue 3): patch the instruction(s) of an AYAC_RELOC_EXTERN relocation. */
 int ayac_extern_relocate(struct ayac_obj *obj, struct ayac_prog *main, struct bpf_insn *insn,
 			 const struct ayac_reloc *r);
+/* externs.c: resolve every extern for this load (kconfig values into the .kconfig map's
+ * image, ksym addresses and BTF ids, kfuncs), before maps are created. */
+int ayac_externs_resolve(struct ayac_obj *obj);
+void ayac_externs_free(struct ayac_externs *ext);
 
 /* reloc.c: build each program's final instructions with subprograms appended, maps
  * and data resolved to fds, func/line info rebased. Maps must have fds. */
@@ -207,6 +249,7 @@ int ayac_obj_relocate(struct ayac_obj *obj);
 struct ayac_map *ayac_map_new(struct ayac_obj *obj, const char *name);
 int ayac_map_create_in_kernel(struct ayac_map *map);  /* pins, reuse, data init, freeze, mmap */
 void ayac_map_close(struct ayac_map *map);           /* fd and mmap */
+int ayac_maps_fill_slots(struct ayac_obj *obj);      /* after programs load */
 void ayac_map_destroy(struct ayac_map *map);         /* close + free memory */
 
 /* prog.c */

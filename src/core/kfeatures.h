@@ -51,4 +51,21 @@ int ayac_feature_map_type(enum bpf_map_type type);
 /* helper_id usable from programs of this type (as bpftool feature probe decides). */
 int ayac_feature_helper(enum bpf_prog_type type, int helper_id);
 
+/* Additions (issue 4). */
+int ayac_feature_by_name(const char *name);   /* -1: no such feature */
+/* Why ayac_feature_helper is not 1 ("not available to xdp programs (verifier: …)",
+ * "EPERM: …"); NULL when it is 1. Valid until the thread's next call. */
+const char *ayac_feature_helper_why(enum bpf_prog_type type, int helper_id);
+/* Helper names in enum bpf_func_id order, without "bpf_" ("map_lookup_elem"). */
+int ayac_helper_count(void);                  /* ids are 1 .. count - 1 */
+const char *ayac_helper_name(int helper_id);  /* NULL: not a helper ayac knows */
+int ayac_helper_by_name(const char *name);    /* "bpf_" prefix optional; -1: unknown */
+/* Before the first map or program: raise RLIMIT_MEMLOCK when the kernel charges BPF
+ * memory to it (before 5.11: no memcg accounting). Once per process; 0 or -errno,
+ * never sets the last error (loading goes on either way). */
+int ayac_feature_memlock(void);
+/* Refuse a map this kernel cannot have, naming it: global-data maps (.data, .rodata,
+ * .bss, .kconfig) without global data support. 0, or -errno with the error set. */
+int ayac_feature_check_map(const struct ayac_map *map);
+
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "kfeatures.h"
 
 static inline __u64 ptr_to_u64(const void *p)
 {
@@ -184,6 +185,12 @@ static int create_inner(struct ayac_map *map, int btf_fd)
 	return 0;
 }
 
+/* .rodata and .kconfig: read-only to programs, frozen, mapped read-only. */
+static bool map_is_readonly(const struct ayac_map *map)
+{
+	return map->kind == AYAC_MAP_RODATA || map->kind == AYAC_MAP_KCONFIG;
+}
+
 /* Data maps: the image goes in before load, .rodata is frozen (the verifier then
  * trusts its values), and the value is mmap-ed so globals read without syscalls. */
 static int init_data_map(struct ayac_map *map)
@@ -195,11 +202,11 @@ static int init_data_map(struct ayac_map *map)
 	err = ayac_fast_update(map->fd, &zero, map->data, 0);
 	if (err)
 		return ayac_seterr(err, "map '%s': write initial global data", map->name);
-	if (map->kind == AYAC_MAP_RODATA && (err = sys_map_freeze(map->fd)))
+	if (map_is_readonly(map) && (err = sys_map_freeze(map->fd)))
 		return ayac_seterr(err, "map '%s': freeze", map->name);
 	if (!(map->def.map_flags & BPF_F_MMAPABLE))
 		return 0;
-	if (map->kind != AYAC_MAP_RODATA)
+	if (!map_is_readonly(map))
 		prot |= PROT_WRITE;
 	map->mmap_size = ((size_t)map->def.value_size + (size_t)page - 1) / (size_t)page * (size_t)page;
 	map->mmaped = mmap(NULL, map->mmap_size, prot, MAP_SHARED, map->fd, 0);
@@ -230,9 +237,9 @@ static int create_fresh(struct ayac_map *map, int btf_fd)
 
 	if (err)
 		return err;
-	if (map->kind != AYAC_MAP_USER)
-		map->def.map_flags |= BPF_F_MMAPABLE |
-				      (map->kind == AYAC_MAP_RODATA ? BPF_F_RDONLY_PROG : 0);
+	if (map->kind != AYAC_MAP_USER) /* mmap-able unless the kernel surely refuses (< 5.5) */
+		map->def.map_flags |= (ayac_feature(AYAC_FEAT_ARRAY_MMAP) ? BPF_F_MMAPABLE : 0) |
+				      (map_is_readonly(map) ? BPF_F_RDONLY_PROG : 0);
 	if (map->def.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
 		/* libbpf's defaults: one slot per CPU, keyed and valued by an int (an fd). */
 		if (map->def.max_entries == 0)
@@ -281,7 +288,7 @@ int ayac_map_create_in_kernel(struct ayac_map *map)
 			return ayac_seterr(fd, "map '%s': open pin '%s'", map->name, map->pin_path);
 	}
 	btf_fd = ayac_obj_btf_fd(map->obj);
-	if ((err = create_fresh(map, btf_fd < 0 ? -1 : btf_fd)))
+	if ((err = ayac_feature_check_map(map)) || (err = create_fresh(map, btf_fd < 0 ? -1 : btf_fd)))
 		goto fail;
 	if (map->pin_path && (err = ayac_map_pin(map, map->pin_path)))
 		goto fail;
@@ -301,11 +308,39 @@ void ayac_map_close(struct ayac_map *map)
 	map->fd = -1;
 }
 
+/* .values initializers: programs into program arrays, maps into maps of maps. Slots of
+ * programs that were not loaded (autoload off) stay empty. */
+int ayac_maps_fill_slots(struct ayac_obj *obj)
+{
+	size_t i, j;
+	int err;
+
+	for (i = 0; i < obj->nr_maps; i++) {
+		const struct ayac_map *map = obj->maps[i];
+		for (j = 0; j < map->nr_slots; j++) {
+			const struct ayac_map_slot *s = &map->slots[j];
+			int fd = s->prog ? s->prog->fd : s->map->fd;
+			const char *what = s->prog ? s->prog->name : s->map->name;
+
+			if (fd < 0 && s->prog && !s->prog->autoload)
+				continue;
+			if (s->slot >= map->def.max_entries)
+				return ayac_seterr(EINVAL, "map '%s': slot %u of '%s' is past max_entries %u",
+						   map->name, s->slot, what, map->def.max_entries);
+			if ((err = ayac_fast_update(map->fd, &s->slot, &fd, 0)))
+				return ayac_seterr(err, "map '%s': put '%s' in slot %u", map->name, what,
+						   s->slot);
+		}
+	}
+	return 0;
+}
+
 void ayac_map_destroy(struct ayac_map *map)
 {
 	if (!map)
 		return;
 	ayac_map_close(map);
+	free(map->slots);
 	if (map->inner)
 		ayac_map_destroy(map->inner);
 	free(map->data);
@@ -351,10 +386,11 @@ void *ayac_map_data(struct ayac_map *map, size_t *size, bool *writable)
 {
 	*size = map->def.value_size;
 	if (map->fd < 0 && (!map->obj || map->obj->state == AYAC_OBJ_OPENED)) {
-		*writable = map->data != NULL;
+		/* .kconfig values are the kernel's, written at load */
+		*writable = map->data != NULL && map->kind != AYAC_MAP_KCONFIG;
 		return map->data;
 	}
-	*writable = map->mmaped && map->kind != AYAC_MAP_RODATA;
+	*writable = map->mmaped && !map_is_readonly(map);
 	return map->mmaped;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "kfeatures.h"
 
 struct ayac_map *ayac_map_create(const struct ayac_map_def *def)
 {
@@ -14,6 +15,7 @@ struct ayac_map *ayac_map_create(const struct ayac_map_def *def)
 
 	if (!map)
 		return NULL;
+	ayac_feature_memlock(); /* kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK */
 	map->def = *def;
 	map->def.name = map->name;
 	if (ayac_map_create_in_kernel(map)) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "elf_object.h"
+#include "kfeatures.h"
 
 static char *default_name(const char *path)
 {
@@ -128,15 +129,20 @@ int ayac_obj_load(struct ayac_obj *obj)
 	if (obj->state != AYAC_OBJ_OPENED)
 		return ayac_seterr(EBUSY, "object '%s' is already %s", obj->name,
 				   obj->state == AYAC_OBJ_LOADED ? "loaded" : "closed");
+	ayac_feature_memlock(); /* kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK */
 	/* BTF the kernel refuses costs maps their key/value types and programs their
 	 * line info, not the load itself (libbpf behaves the same way). */
 	if (obj->btf && (ayac_btf_sanitize(obj) || ayac_btf_fd(obj->btf) < 0))
 		obj->btf_load_error = ayac_strdup(ayac_errmsg());
-	err = load_maps(obj);
+	err = ayac_externs_resolve(obj);
+	if (!err)
+		err = load_maps(obj);
 	if (!err)
 		err = ayac_obj_relocate(obj);
 	if (!err)
 		err = load_progs(obj);
+	if (!err)
+		err = ayac_maps_fill_slots(obj);
 	if (err) {
 		ayac_errctx("load object '%s'", obj->name);
 		release_kernel(obj);
@@ -168,6 +174,8 @@ void ayac_obj_free(struct ayac_obj *obj)
 	free(obj->progs);
 	free(obj->maps);
 	ayac_btf_ext_free(obj->btf_ext);
+	ayac_core_obj_free(obj);
+	ayac_externs_free(obj->externs);
 	ayac_btf_free(obj->btf);
 	ayac_elf_free(obj->elf);
 	free(obj->btf_load_error);
@@ -221,8 +229,9 @@ struct ayac_map *ayac_obj_map_by_name(const struct ayac_obj *obj, const char *na
 	/* Data maps also answer to their section name (".rodata"), as in Aya. */
 	for (i = 0; i < obj->nr_maps; i++) {
 		const struct ayac_map *m = obj->maps[i];
-		if (m->kind != AYAC_MAP_USER && obj->elf &&
-		    strcmp(obj->elf->secs[m->sec_idx].name, name) == 0)
+		const char *sec = m->kind == AYAC_MAP_KCONFIG ? ".kconfig" :
+				  obj->elf ? obj->elf->secs[m->sec_idx].name : NULL;
+		if (m->kind != AYAC_MAP_USER && sec && strcmp(sec, name) == 0)
 			return obj->maps[i];
 	}
 	ayac_seterr(ENOENT, "object '%s' has no map '%s'", obj->name, name);

@@ -90,7 +90,8 @@ static int sys_prog_load(struct ayac_prog *prog, __u32 log_level, char *log, __u
 	ayac_kernel_obj_name(attr.prog_name, prog->name);
 	if (prog->fd_array_cnt)
 		attr.fd_array = ptr_to_u64(prog->fd_array);
-	if (btf_fd >= 0) {
+	/* prog_btf_fd came with func_info: a kernel without BTF FUNC knows neither */
+	if (btf_fd >= 0 && !obj->btf_drop_func_info) {
 		attr.prog_btf_fd = (__u32)btf_fd;
 		if (prog->func_info_cnt) {
 			attr.func_info = ptr_to_u64(prog->func_info);
@@ -174,8 +175,9 @@ int ayac_prog_load_in_kernel(struct ayac_prog *prog)
 	if (prog->log && prog->log[0]) {
 		/* The verifier said why: that is the error the user needs, with its log. */
 		int saved = ayac_errnum();
-		ayac_seterr(AYAC_EVERIFIER, "load program '%s' (%s): the verifier refused it (%s)",
-			    prog->name, prog->sec_name, ayac_errname(saved));
+		if (!ayac_core_explain_reject(prog))
+			ayac_seterr(AYAC_EVERIFIER, "load program '%s' (%s): the verifier refused it (%s)",
+				    prog->name, prog->sec_name, ayac_errname(saved));
 		ayac_errappend(prog->log);
 	}
 	return -ayac_errnum();
@@ -193,6 +195,7 @@ void ayac_prog_destroy(struct ayac_prog *prog)
 	if (!prog)
 		return;
 	ayac_prog_close(prog);
+	ayac_core_prog_free(prog);
 	free(prog->insns);
 	free(prog->relocs);
 	free(prog->func_info);

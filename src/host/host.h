@@ -17,6 +17,9 @@ int host_report(lua_State *L, int status);
 bool host_interrupted(void);
 void host_print_version(void);
 
+/* `ayac btf dump [file]` (btf_cmd.c): argv[1] is "btf". Returns the exit status. */
+int host_btf_command(int argc, char **argv);
+
 /* Read-eval-print loop on stdin until EOF. Prompts only on a terminal. */
 void host_repl(lua_State *L);
 

@@ -267,6 +267,37 @@ static int handle_luainit(lua_State *L)
 	return dostring(L, init, "=LUA_INIT");
 }
 
+/* `ayac features …`: require(module).main(args…); the number it returns (or true:
+ * 0, false: 1) is the exit status. */
+static int run_module_main(lua_State *L, const char *module, int argc, char **argv)
+{
+	int status, i, ret;
+
+	lua_getglobal(L, "require");
+	lua_pushstring(L, module);
+	status = host_docall(L, 1, 1);
+	if (status == 0 && !lua_istable(L, -1)) {
+		lua_pop(L, 1);
+		lua_pushfstring(L, "module '%s' has no main", module);
+		status = LUA_ERRRUN;
+	}
+	if (status == 0) {
+		lua_getfield(L, -1, "main");
+		lua_remove(L, -2);
+		for (i = 0; i < argc; i++)
+			lua_pushstring(L, argv[i]);
+		status = host_docall(L, argc, 1);
+	}
+	if (status != 0) {
+		host_report(L, status);
+		return 1;
+	}
+	ret = lua_isnumber(L, -1) ? (int)lua_tointeger(L, -1) :
+	      lua_isboolean(L, -1) ? !lua_toboolean(L, -1) : 0;
+	lua_pop(L, 1);
+	return ret;
+}
+
 struct run {
 	int argc;
 	char **argv;
@@ -283,6 +314,8 @@ static int run_main(lua_State *L, struct run *r)
 	}
 	luaL_openlibs(L);
 	setup_paths(L);
+	if (r->argc > 1 && strcmp(r->argv[1], "features") == 0)
+		return run_module_main(L, "ayac.features", r->argc - 2, r->argv + 2);
 	create_arg_table(L, r->argv, r->argc, script);
 	if ((flags & F_V) && !(flags & F_I))
 		host_print_version();
@@ -307,8 +340,11 @@ static int run_main(lua_State *L, struct run *r)
 int main(int argc, char **argv)
 {
 	struct run r = { argc, argv, 0 };
-	lua_State *L = luaL_newstate();
+	lua_State *L;
 
+	if (argc > 1 && strcmp(argv[1], "btf") == 0)
+		return host_btf_command(argc, argv);
+	L = luaL_newstate();
 	if (!L) {
 		fprintf(stderr, "ayac: cannot create the Lua state: not enough memory\n");
 		return 1;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ayac.h"
@@ -358,6 +359,98 @@ static int l_kind(lua_State *L)
 	return 1;
 }
 
+struct text_arg {
+	const char *p;
+	size_t len;
+};
+
+static int push_text(lua_State *L)
+{
+	const struct text_arg *a = lua_touserdata(L, 1);
+
+	lua_pushlstring(L, a->p, a->len);
+	return 1;
+}
+
+/* btf:dump_c([{ guard = "NAME_H" }]) -> C header text | nil, msg, code */
+static int l_dump_c(lua_State *L)
+{
+	struct ayac_btf *btf = check_btf(L, 1);
+	struct ayac_btf_dump_opts opts = { NULL };
+	struct text_arg arg;
+	size_t len;
+	char *text;
+	int status;
+
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		lua_getfield(L, 2, "guard"); /* stays on the stack while used */
+		if (!lua_isnil(L, -1) && !lua_isstring(L, -1))
+			return luaL_argerror(L, 2, "guard: string expected");
+		opts.guard = lua_tostring(L, -1);
+	}
+	if (ayac_btf_dump_c(btf, &opts, &text, &len))
+		return lbind_fail(L);
+	/* pushing may raise (memory): free the text either way, then pass that on */
+	arg.p = text;
+	arg.len = len;
+	lua_pushcfunction(L, push_text);
+	lua_pushlightuserdata(L, &arg);
+	status = lua_pcall(L, 1, 1, 0);
+	free(text);
+	return status ? lua_error(L) : 1;
+}
+
+/* btf:sanitize([{ "btf_func", ... }]) -> a new BTF without what a kernel lacking those
+ * features refuses (default: what this kernel lacks) | nil, msg, code */
+static int l_sanitize(lua_State *L)
+{
+	struct ayac_btf *btf = check_btf(L, 1), *out;
+	unsigned missing = 0;
+	int i;
+
+	if (lua_isnoneornil(L, 2)) {
+		missing = ayac_btf_missing_features();
+	} else {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		for (i = 1; lua_rawgeti(L, 2, i), !lua_isnil(L, -1); i++) {
+			unsigned bit = lua_isstring(L, -1) ? ayac_btf_feature_bit(lua_tostring(L, -1)) : 0;
+
+			if (!bit)
+				return luaL_argerror(L, 2, "BTF feature names expected (\"btf_func\", ...)");
+			missing |= bit;
+			lua_pop(L, 1);
+		}
+	}
+	out = ayac_btf_sanitized(btf, missing);
+	if (!out)
+		return lbind_fail(L);
+	push_owned(L, out, 0);
+	return 1;
+}
+
+/* btf:fd() -> fd of this BTF loaded into the kernel (once; kept) | nil, msg, code */
+static int l_fd(lua_State *L)
+{
+	int fd = ayac_btf_fd(check_btf(L, 1));
+
+	if (fd < 0)
+		return lbind_fail(L);
+	lua_pushinteger(L, fd);
+	return 1;
+}
+
+/* btf:kernel() -> the BTF the kernel holds for this one (an object's, after load) */
+static int l_kernel(lua_State *L)
+{
+	struct ayac_btf *out = ayac_btf_kernel_copy(check_btf(L, 1));
+
+	if (!out)
+		return lbind_fail(L);
+	push_owned(L, out, 0);
+	return 1;
+}
+
 static int l_tostring(lua_State *L)
 {
 	lbind_box *box = lbind_checkbox(L, 1, LBIND_BTF);
@@ -441,6 +534,10 @@ void lbind_open_btf(lua_State *L, int module_idx)
 		{ "count", l_count },
 		{ "resolve_size", l_resolve_size },
 		{ "skip_mods", l_skip_mods },
+		{ "dump_c", l_dump_c },
+		{ "sanitize", l_sanitize },
+		{ "kernel", l_kernel },
+		{ "fd", l_fd },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg metamethods[] = {
