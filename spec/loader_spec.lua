@@ -183,6 +183,32 @@ describe("pinning by name", function()
   end)
 end)
 
+describe("initial values in .maps", function()
+  it("fills program arrays and maps of maps from the object's .values", function()
+    local obj = assert(ayac.load(h.bpf("map_init")))
+    local entry = obj:program("entry")
+    local want = { [0] = 1, [1] = 2, [2] = 3 } -- tail_a: DROP, empty slot: PASS, tail_b: TX
+    for slot = 0, 2 do
+      obj:set_global("slot", slot)
+      assert.are.equal(want[slot], entry:test_run({ data = h.packet }).retval, "slot " .. slot)
+    end
+    obj:set_global("which", 1)
+    entry:test_run({ data = h.packet })
+    obj:set_global("which", 3)
+    entry:test_run({ data = h.packet, ["repeat"] = 2 })
+    assert.are.equal(1, obj:map("inner_a"):get(0))
+    assert.are.equal(2, obj:map("inner_b"):get(0))
+    obj:close()
+  end)
+
+  it("leaves the slot of a program that is not loaded empty", function()
+    local obj = assert(ayac.load(h.bpf("map_init"), { autoload = { tail_b = false } }))
+    obj:set_global("slot", 2)
+    assert.are.equal(2, obj:program("entry"):test_run({ data = h.packet }).retval)
+    obj:close()
+  end)
+end)
+
 describe("legacy maps section", function()
   it("creates struct bpf_map_def maps and relocates references to them", function()
     local obj = assert(ayac.load(h.bpf("legacy_maps")))
