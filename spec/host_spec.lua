@@ -137,10 +137,46 @@ describe("host", function()
       io.stdout:write("ready\n") io.stdout:flush()
       while true do core.errname(2) end
     ]])
+    local log = h.tmpname(".log")
+    local out, _, rc = h.capture("(" .. clean_env .. sh_quote(bin) .. " " .. sh_quote(p) ..
+      " > " .. log .. " 2>&1 & pid=$!; i=0; until grep -q ready " .. log ..
+      " || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done; kill -INT $pid; wait $pid)")
+    out = out .. h.read(log)
+    assert.are.equal(130, rc, out)
+    assert.matches("interrupted", out, 1, true)
+    os.remove(p)
+    os.remove(log)
+  end)
+
+  it("keeps interrupting when the first 'interrupted' is caught by a pcall", function()
+    -- JIT off so the hook runs in the loop; nearly all time is spent inside the pcall.
+    local p = script([[
+      jit.off()
+      io.stdout:write("ready\n") io.stdout:flush()
+      local t = os.time()
+      while os.time() - t < 5 do
+        pcall(function() for i = 1, 100000 do local x = i * i end end)
+      end
+      print("finished normally")
+    ]])
     local out, _, rc = h.capture("(" .. clean_env .. sh_quote(bin) .. " " .. sh_quote(p) ..
       " 2>&1 & pid=$!; sleep 0.5; kill -INT $pid; wait $pid)")
     assert.are.equal(130, rc, out)
-    assert.matches("interrupted", out, 1, true)
+    assert.is_nil(out:find("finished normally", 1, true))
+    os.remove(p)
+  end)
+
+  it("is not fooled by a Ctrl-C that arrives while the script is still starting", function()
+    -- Early enough to land inside require, where library code runs under pcall.
+    local p = script([[
+      local ayac = require "ayac"
+      while true do ayac.errname(2) end
+    ]])
+    for _, delay in ipairs({ "0.01", "0.03", "0.06", "0.1" }) do
+      local out, _, rc = h.capture("(" .. clean_env .. sh_quote(bin) .. " " .. sh_quote(p) ..
+        " 2>&1 & pid=$!; sleep " .. delay .. "; kill -INT $pid; wait $pid)")
+      assert.are.equal(130, rc, "after " .. delay .. " s: " .. out)
+    end
     os.remove(p)
   end)
 

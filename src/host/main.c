@@ -29,10 +29,12 @@ __attribute__((used)) static void *const ffi_exports[] = {
 static lua_State *main_L;
 static volatile sig_atomic_t interrupted;
 
+/* The hook stays armed until the error reaches the top level: a pcall on the way (a
+ * library probing with pcall while the script starts) would otherwise swallow the
+ * only "interrupted" and the script would run on. */
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
-	lua_sethook(L, NULL, 0, 0);
 	luaL_error(L, "interrupted");
 }
 
@@ -52,6 +54,8 @@ bool host_interrupted(void)
 /* As luajit: a nil error object (busted's exit) ends quietly with status 1. */
 static int traceback(lua_State *L)
 {
+	if (interrupted)
+		lua_sethook(L, NULL, 0, 0); /* unwinding for good: let the handler run */
 	if (lua_isnoneornil(L, 1))
 		return 1;
 	if (!lua_isstring(L, 1)) {
