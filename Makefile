@@ -75,6 +75,12 @@ $(BUILD)/libbpf-tools/.stamp: scripts/extract-libbpf-tools $(wildcard /var/lib/d
 test: all
 	scripts/run-specs
 
+# The specs again on stock Debian kernels booted in qemu (scripts/vmtest, docs/vmtest.md).
+.PHONY: vmtest
+VMTEST_KERNELS ?= 6.1 6.12
+vmtest: all
+	BUILD=$(BUILD) HOST=$(HOST) scripts/vmtest $(VMTEST_KERNELS)
+
 # `make bench` and `make conformance`: side by side with libbpf (bench/README.md).
 -include bench/bench.mk
 

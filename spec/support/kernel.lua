@@ -1,0 +1,164 @@
+-- What the running kernel can do, for specs that need more than every kernel has.
+--
+--   local kernel = require "kernel"
+--   kernel.has("kprobe")            --> true, or false and the reason
+--   kernel.it("fentry", "counts getpid calls", function() ... end)
+--   kernel.it({ "kprobe", "kretprobe" }, "...", fn)
+--
+-- kernel.it declares the test when every feature is there, and otherwise declares it
+-- pending with the reason, so busted prints it: "needs fentry: load program ...".
+-- In scripts/vmtest's guests (AYAC_VMTEST=1) the features in AYAC_VM_EXPECT must be
+-- there: a spec that needs one the guest kernel lacks fails instead of being skipped,
+-- so that a broken probe cannot hide a spec where it is supposed to run; and each
+-- gated spec that passed there is written to $AYAC_VM_GATED, which scripts/vmtest
+-- sums up per feature ("ran in the VM: kprobe 5, fentry 1, …").
+--
+-- Features:
+--   kprobe, kretprobe   the kprobe PMU (/sys/bus/event_source/devices/kprobe)
+--   ksyscall            kprobe + the arch's syscall wrappers (__x64_sys_getpid in kallsyms)
+--   fentry, fexit, fmod_ret, lsm
+--                       a do-nothing program of that kind (spec/bpf/vm_probe.bpf.c)
+--                       loads and attaches through ayac; lsm also needs "bpf" among
+--                       the active LSMs (/sys/kernel/security/lsm) where that is readable
+-- Each is probed once per process.
+local M = {}
+
+local root = os.getenv("AYAC_ROOT") or "."
+local build = os.getenv("AYAC_BUILD") or (root .. "/build")
+
+M.in_vm = os.getenv("AYAC_VMTEST") == "1"
+M.expected = {}
+for f in (os.getenv("AYAC_VM_EXPECT") or ""):gmatch("%S+") do M.expected[f] = true end
+
+local function read(path)
+	local f = io.open(path, "rb")
+	if not f then return nil end
+	local s = f:read("*a")
+	f:close()
+	return s
+end
+
+local function exists(path)
+	local f = io.open(path, "rb")
+	if f then f:close() return true end
+	return false
+end
+
+M.release = (read("/proc/sys/kernel/osrelease") or "?"):gsub("%s+$", "")
+
+local probes = {}
+
+function probes.kprobe()
+	if exists("/sys/bus/event_source/devices/kprobe/type") then return true end
+	return false, "this kernel has no kprobe PMU (/sys/bus/event_source/devices/kprobe)"
+end
+
+function probes.kretprobe()
+	local ok, why = M.has("kprobe")
+	if not ok then return false, why end
+	if exists("/sys/bus/event_source/devices/kprobe/format/retprobe") then return true end
+	return false, "the kprobe PMU has no retprobe format bit"
+end
+
+function probes.ksyscall()
+	local ok, why = M.has("kprobe")
+	if not ok then return false, why end
+	local f = io.open("/proc/kallsyms", "r")
+	if not f then return false, "no /proc/kallsyms" end
+	for line in f:lines() do
+		if line:find(" __x64_sys_getpid", 1, true) and line:match(" __x64_sys_getpid$") then
+			f:close()
+			return true
+		end
+	end
+	f:close()
+	return false, "no __x64_sys_getpid in /proc/kallsyms (no syscall wrappers)"
+end
+
+-- Loads and attaches one program of spec/bpf/vm_probe.bpf.o, others not loaded.
+local function try_program(want)
+	local ok_ayac, ayac = pcall(require, "ayac")
+	if not ok_ayac then return false, "require 'ayac' failed: " .. tostring(ayac) end
+	local path = build .. "/spec/bpf/vm_probe.bpf.o"
+	local names = { "probe_fentry", "probe_fexit", "probe_fmod_ret", "probe_lsm" }
+	local autoload = {}
+	for _, n in ipairs(names) do
+		if n ~= want then autoload[n] = false end
+	end
+	local obj, err = ayac.load(path, { autoload = autoload })
+	if not obj then return false, err end
+	local link, aerr = obj:program(want):attach()
+	if link then link:detach() end
+	obj:close()
+	if not link then return false, aerr end
+	return true
+end
+
+function probes.fentry() return try_program("probe_fentry") end
+function probes.fexit() return try_program("probe_fexit") end
+function probes.fmod_ret() return try_program("probe_fmod_ret") end
+
+function probes.lsm()
+	local lsms = read("/sys/kernel/security/lsm")
+	if lsms and not (("," .. lsms .. ","):find(",bpf,", 1, true)) then
+		return false, "bpf is not an active LSM (" .. lsms .. "): boot with lsm=...,bpf"
+	end
+	return try_program("probe_lsm")
+end
+
+local cache = {}
+
+-- true, or false and why not.
+function M.has(feature)
+	local c = cache[feature]
+	if not c then
+		local probe = probes[feature]
+		if not probe then error("kernel.has: unknown feature '" .. tostring(feature) .. "'", 2) end
+		local ok, why = probe()
+		c = { ok = ok and true or false, why = why }
+		cache[feature] = c
+	end
+	return c.ok, c.why
+end
+
+-- The first missing feature of a list (or one name): name and reason, or nil.
+function M.missing(features)
+	if type(features) == "string" then features = { features } end
+	for _, f in ipairs(features) do
+		local ok, why = M.has(f)
+		if not ok then return f, (why or "not supported") end
+	end
+	return nil
+end
+
+-- Declares the test, or a pending one that says what is missing and why. Inside
+-- scripts/vmtest with the feature expected there, a missing feature is a failure.
+-- (busted's it and pending live in the spec file's environment, not in _G.)
+function M.it(features, name, fn)
+	local env = getfenv(2)
+	local it, pending = env.it, env.pending
+	local f, why = M.missing(features)
+	if not f then
+		local log = M.in_vm and os.getenv("AYAC_VM_GATED")
+		if not log then return it(name, fn) end
+		-- In the VM: note each gated spec that passed, for scripts/vmtest's summary.
+		local what = type(features) == "string" and features or table.concat(features, "+")
+		return it(name, function(...)
+			fn(...)
+			local out = io.open(log, "a")
+			if out then
+				out:write(what, "\t", name, "\n")
+				out:close()
+			end
+		end)
+	end
+	local msg = ("needs %s (kernel %s): %s"):format(f, M.release, why)
+	if M.in_vm and M.expected[f] then
+		return it(name, function()
+			error("this VM kernel must support " .. f .. " (AYAC_VM_EXPECT), but it " .. msg, 0)
+		end)
+	end
+	return pending(name .. " — " .. msg)
+end
+
+return M
