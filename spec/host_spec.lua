@@ -167,14 +167,18 @@ describe("host", function()
   end)
 
   it("is not fooled by a Ctrl-C that arrives while the script is still starting", function()
-    -- Early enough to land inside require, where library code runs under pcall.
+    -- Early enough to land inside require, where library code runs under pcall. The
+    -- shell starts background commands with SIGINT ignored until ayac's main installs
+    -- its handler, so wait for /proc to show it caught (slow under emulation).
     local p = script([[
       local ayac = require "ayac"
       while true do ayac.errname(2) end
     ]])
-    for _, delay in ipairs({ "0.01", "0.03", "0.06", "0.1" }) do
+    local caught = "until [ $(( 0x$(awk '/^SigCgt/ {print $2}' /proc/$pid/status) & 2 )) -ne 0 ];" ..
+      " do sleep 0.001; done; "
+    for _, delay in ipairs({ "0", "0.01", "0.03", "0.1" }) do
       local out, _, rc = h.capture("(" .. clean_env .. sh_quote(bin) .. " " .. sh_quote(p) ..
-        " 2>&1 & pid=$!; sleep " .. delay .. "; kill -INT $pid; wait $pid)")
+        " 2>&1 & pid=$!; " .. caught .. "sleep " .. delay .. "; kill -INT $pid; wait $pid)")
       assert.are.equal(130, rc, "after " .. delay .. " s: " .. out)
     end
     os.remove(p)

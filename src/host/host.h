@@ -13,8 +13,10 @@
 int host_docall(lua_State *L, int narg, int nres);
 /* Print a failed call's message (already with traceback) on stderr; returns status. */
 int host_report(lua_State *L, int status);
-/* True once Ctrl-C interrupted a call (cleared by host_docall on entry). */
+/* True once Ctrl-C was pressed; it stays set (a script then exits with 130) until the
+ * REPL clears it after reporting the interrupted line. */
 bool host_interrupted(void);
+void host_clear_interrupt(void);
 void host_print_version(void);
 
 /* `ayac btf dump [file]` (btf_cmd.c): argv[1] is "btf". Returns the exit status. */

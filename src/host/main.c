@@ -38,17 +38,42 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 	luaL_error(L, "interrupted");
 }
 
-/* A second Ctrl-C while the first has not been noticed yet kills as usual. */
+static void arm_stop_hook(lua_State *L)
+{
+	lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+/* A second Ctrl-C while the first has not been noticed yet kills as usual. Before the
+ * Lua state exists only the flag is set; the next call raises at once. */
 static void on_sigint(int sig)
 {
 	signal(sig, SIG_DFL);
 	interrupted = 1;
-	lua_sethook(main_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+	if (main_L)
+		arm_stop_hook(main_L);
+}
+
+/* Installed from the first instruction on, overriding an inherited SIG_IGN (a shell
+ * without job control starts background commands so): a Ctrl-C during start-up must
+ * not be lost. No SA_RESTART: a blocking poll returns EINTR. */
+static void catch_sigint(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
 }
 
 bool host_interrupted(void)
 {
 	return interrupted;
+}
+
+void host_clear_interrupt(void)
+{
+	interrupted = 0;
 }
 
 /* As luajit: a nil error object (busted's exit) ends quietly with status 1. */
@@ -70,17 +95,13 @@ static int traceback(lua_State *L)
 int host_docall(lua_State *L, int narg, int nres)
 {
 	int base = lua_gettop(L) - narg, status;
-	struct sigaction sa, old;
 
 	lua_pushcfunction(L, traceback);
 	lua_insert(L, base);
-	interrupted = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint; /* no SA_RESTART: a blocking poll returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
+	catch_sigint(); /* again: the last Ctrl-C put back the default */
+	if (interrupted)
+		arm_stop_hook(L); /* it came before this call: stop at its first step */
 	status = lua_pcall(L, narg, nres, base);
-	sigaction(SIGINT, &old, NULL);
 	lua_sethook(L, NULL, 0, 0);
 	lua_remove(L, base);
 	return status;
@@ -346,6 +367,7 @@ int main(int argc, char **argv)
 	struct run r = { argc, argv, 0 };
 	lua_State *L;
 
+	catch_sigint();
 	if (argc > 1 && strcmp(argv[1], "btf") == 0)
 		return host_btf_command(argc, argv);
 	L = luaL_newstate();

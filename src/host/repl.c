@@ -136,6 +136,7 @@ void host_repl(lua_State *L)
 			print_results(L, base);
 		else
 			host_report(L, status);
+		host_clear_interrupt(); /* Ctrl-C ends the line, not the session */
 		lua_settop(L, base);
 	}
 	if (isatty(STDIN_FILENO))
