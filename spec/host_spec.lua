@@ -160,7 +160,8 @@ describe("host", function()
       print("finished normally")
     ]])
     local out, _, rc = h.capture("(" .. clean_env .. sh_quote(bin) .. " " .. sh_quote(p) ..
-      " 2>&1 & pid=$!; sleep 0.5; kill -INT $pid; wait $pid)")
+      " 2>&1 & pid=$!; until [ $(( 0x$(awk '/^SigCgt/ {print $2}' /proc/$pid/status) & 2 )) -ne 0 ];" ..
+      " do sleep 0.001; done; sleep 0.5; kill -INT $pid; wait $pid)")
     assert.are.equal(130, rc, out)
     assert.is_nil(out:find("finished normally", 1, true))
     os.remove(p)
