@@ -125,15 +125,14 @@ describe("btf:dump_c", function()
     compiles(vheader, asserts)
   end)
 
-  it("is fast (vmlinux well under a second)", function()
-    local t0 = os.clock()
-    for _ = 1, 3 do assert(vmlinux:dump_c()) end
-    assert.is_true((os.clock() - t0) / 3 < 1.0, "dump_c of vmlinux took " .. (os.clock() - t0) / 3)
-  end)
-
-  it("is the vmlinux.h spec/bpf is built with", function()
-    assert.are.equal(vheader, h.read(h.build .. "/include/vmlinux.h"))
-  end)
+  -- (How fast it is belongs to bench/, not to a spec.)
+  if os.getenv("AYAC_VMTEST") then
+    pending("spec/bpf's vmlinux.h was made on the host's kernel, not this one")
+  else
+    it("is the vmlinux.h spec/bpf is built with", function()
+      assert.are.equal(vheader, h.read(h.build .. "/include/vmlinux.h"))
+    end)
+  end
 
   it("writes bitfields, packed records, alignment holes, anonymous unions, function pointers", function()
     local obj = assert(ayac.open(h.bpf("dump_types")))

@@ -31,6 +31,7 @@ static __u32 kernel_version(void)
 int probe_prog_load(const struct probe_prog *p, char *log, size_t log_size)
 {
 	union bpf_attr attr;
+	int fd;
 
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_type = p->type;
@@ -49,7 +50,16 @@ int probe_prog_load(const struct probe_prog *p, char *log, size_t log_size)
 		attr.log_buf = ptr_to_u64(log);
 		attr.log_size = (__u32)log_size;
 	}
-	return sys_bpf_fd(BPF_PROG_LOAD, &attr, sizeof(attr));
+	fd = sys_bpf_fd(BPF_PROG_LOAD, &attr, sizeof(attr));
+	/* Kernels before 6.4 fail even a good load whose log did not fit: the verdict is
+	 * then the one given without a log (the text so far stays in log). */
+	if (fd == -ENOSPC && attr.log_level) {
+		attr.log_level = 0;
+		attr.log_buf = 0;
+		attr.log_size = 0;
+		fd = sys_bpf_fd(BPF_PROG_LOAD, &attr, sizeof(attr));
+	}
+	return fd;
 }
 
 void probe_prog_setup(struct probe_prog *p, enum bpf_prog_type type)
