@@ -273,23 +273,14 @@ static int read_slot(struct ayac_obj *obj, struct ayac_elf *elf, const GElf_Rel 
 
 int ayac_elf_read_map_slots(struct ayac_obj *obj, struct ayac_elf *elf, size_t rel_idx)
 {
-	const struct ayac_elf_sec *sec = &elf->secs[rel_idx];
 	size_t i, n;
-	int err;
+	GElf_Rel rel;
+	int err = ayac_elf_rel_count(elf, rel_idx, &n);
 
-	if (sec->shdr.sh_link != elf->symtab_idx || sec->shdr.sh_entsize != sizeof(Elf64_Rel) ||
-	    !sec->data)
-		return ayac_seterr(AYAC_EBADELF, "relocation section '%s' is corrupt", sec->name);
-	n = sec->data->d_size / sizeof(Elf64_Rel);
-	for (i = 0; i < n; i++) {
-		GElf_Rel rel;
-		if (!gelf_getrel(sec->data, (int)i, &rel))
-			return ayac_seterr(AYAC_EBADELF, "section '%s': unreadable relocation %zu",
-					   sec->name, i);
-		if ((err = read_slot(obj, elf, &rel)))
-			return err;
-	}
-	return 0;
+	for (i = 0; !err && i < n; i++)
+		if (!(err = ayac_elf_rel_at(elf, rel_idx, i, &rel)))
+			err = read_slot(obj, elf, &rel);
+	return err;
 }
 
 int ayac_elf_read_maps(struct ayac_obj *obj, struct ayac_elf *elf)

@@ -58,6 +58,10 @@ int ayac_elf_fixup_datasecs(struct ayac_obj *obj, struct ayac_elf *elf);
 int ayac_elf_read_globals(struct ayac_obj *obj, struct ayac_elf *elf);
 /* elf_maps.c */
 int ayac_elf_read_maps(struct ayac_obj *obj, struct ayac_elf *elf);
+/* A relocation section of the object: checked against the symbol table, then read
+ * record by record (elf_relocs.c). */
+int ayac_elf_rel_count(const struct ayac_elf *elf, size_t rel_idx, size_t *n);
+int ayac_elf_rel_at(const struct ayac_elf *elf, size_t rel_idx, size_t i, GElf_Rel *rel);
 int ayac_elf_read_map_slots(struct ayac_obj *obj, struct ayac_elf *elf, size_t rel_idx);
 /* elf_relocs.c */
 int ayac_elf_read_relocs(struct ayac_obj *obj, struct ayac_elf *elf);

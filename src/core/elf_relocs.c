@@ -129,10 +129,31 @@ static int read_one(struct ayac_obj *obj, struct ayac_elf *elf, size_t target, c
 	return add_reloc(prog, &r);
 }
 
+int ayac_elf_rel_count(const struct ayac_elf *elf, size_t rel_idx, size_t *n)
+{
+	const struct ayac_elf_sec *sec = &elf->secs[rel_idx];
+
+	if (sec->shdr.sh_link != elf->symtab_idx || sec->shdr.sh_entsize != sizeof(Elf64_Rel) ||
+	    !sec->data)
+		return ayac_seterr(AYAC_EBADELF, "relocation section '%s' is corrupt", sec->name);
+	*n = sec->data->d_size / sizeof(Elf64_Rel);
+	return 0;
+}
+
+int ayac_elf_rel_at(const struct ayac_elf *elf, size_t rel_idx, size_t i, GElf_Rel *rel)
+{
+	const struct ayac_elf_sec *sec = &elf->secs[rel_idx];
+
+	if (i > INT32_MAX || !gelf_getrel(sec->data, (int)i, rel))
+		return ayac_seterr(AYAC_EBADELF, "section '%s': unreadable relocation %zu", sec->name, i);
+	return 0;
+}
+
 static int read_section_relocs(struct ayac_obj *obj, struct ayac_elf *elf, size_t idx)
 {
 	const struct ayac_elf_sec *sec = &elf->secs[idx];
 	size_t target = sec->shdr.sh_info, i, n;
+	GElf_Rel rel;
 	int err;
 
 	if (target == 0 || target >= elf->nsecs)
@@ -142,19 +163,11 @@ static int read_section_relocs(struct ayac_obj *obj, struct ayac_elf *elf, size_
 		return ayac_elf_read_map_slots(obj, elf, idx);
 	if (elf->secs[target].kind != AYAC_SEC_PROG)
 		return 0; /* debug info and BTF sections: nothing for the loader */
-	if (sec->shdr.sh_link != elf->symtab_idx || sec->shdr.sh_entsize != sizeof(Elf64_Rel) ||
-	    !sec->data)
-		return ayac_seterr(AYAC_EBADELF, "relocation section '%s' is corrupt", sec->name);
-	n = sec->data->d_size / sizeof(Elf64_Rel);
-	for (i = 0; i < n; i++) {
-		GElf_Rel rel;
-		if (!gelf_getrel(sec->data, (int)i, &rel))
-			return ayac_seterr(AYAC_EBADELF, "section '%s': unreadable relocation %zu",
-					   sec->name, i);
-		if ((err = read_one(obj, elf, target, &rel)))
-			return err;
-	}
-	return 0;
+	err = ayac_elf_rel_count(elf, idx, &n);
+	for (i = 0; !err && i < n; i++)
+		if (!(err = ayac_elf_rel_at(elf, idx, i, &rel)))
+			err = read_one(obj, elf, target, &rel);
+	return err;
 }
 
 int ayac_elf_read_relocs(struct ayac_obj *obj, struct ayac_elf *elf)
