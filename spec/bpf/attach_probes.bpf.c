@@ -8,16 +8,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Registers and raw tracepoint arguments are read through these plain layouts, not
- * vmlinux.h's types (which carry preserve_access_index and so CO-RE relocations):
- * attaching is tested here, not CO-RE. x86-64 struct pt_regs up to di. */
-struct regs_x86_64 {
-	__u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di;
-};
+/* Registers (struct regs_x86_64, counts.h) and raw tracepoint arguments are read
+ * through plain layouts, not vmlinux.h's types: attaching is tested here, not CO-RE. */
 #define ARG1(ctx) ((int)((struct regs_x86_64 *)(ctx))->di)
 #define RET(ctx) ((int)((struct regs_x86_64 *)(ctx))->ax)
-
-const volatile __u32 target_tgid = 0;
 
 enum {
 	SLOT_TP = 0,          /* tracepoint/syscalls/sys_enter_getpid */
@@ -30,25 +24,7 @@ enum {
 	NR_SLOTS = 32,        /* up_cookie counts in slot `cookie` (16..31) */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NR_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} counts SEC(".maps");
-
-static __always_inline void add(__u32 slot, __u64 v)
-{
-	__u64 *p = bpf_map_lookup_elem(&counts, &slot);
-
-	if (p)
-		__sync_fetch_and_add(p, v);
-}
-
-static __always_inline bool is_target(void)
-{
-	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
-}
+#include "counts.h"
 
 SEC("tracepoint/syscalls/sys_enter_getpid")
 int tp_getpid(void *ctx)

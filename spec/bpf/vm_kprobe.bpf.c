@@ -9,13 +9,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* x86-64 struct pt_regs up to di. */
-struct regs_x86_64 {
-	__u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di;
-};
 #define RET(ctx) (((struct regs_x86_64 *)(ctx))->ax)
-
-const volatile __u32 target_tgid = 0;
 
 enum {
 	SLOT_KPROBE = 0,       /* kprobe/__x64_sys_getpid */
@@ -27,31 +21,13 @@ enum {
 	NR_SLOTS = 32,         /* kp_cookie counts in slot `cookie` (16..31) */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NR_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} counts SEC(".maps");
-
-static __always_inline void add(__u32 slot)
-{
-	__u64 *p = bpf_map_lookup_elem(&counts, &slot);
-
-	if (p)
-		__sync_fetch_and_add(p, 1);
-}
-
-static __always_inline bool is_target(void)
-{
-	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
-}
+#include "counts.h"
 
 SEC("kprobe/__x64_sys_getpid")
 int kp_getpid(void *ctx)
 {
 	if (is_target())
-		add(SLOT_KPROBE);
+		add(SLOT_KPROBE, 1);
 	return 0;
 }
 
@@ -60,9 +36,9 @@ int krp_getpid(void *ctx)
 {
 	if (!is_target())
 		return 0;
-	add(SLOT_KRETPROBE);
+	add(SLOT_KRETPROBE, 1);
 	if ((__u32)RET(ctx) == target_tgid)
-		add(SLOT_KRET_PID);
+		add(SLOT_KRET_PID, 1);
 	return 0;
 }
 
@@ -70,7 +46,7 @@ SEC("ksyscall/getpid")
 int ks_getpid(void *ctx)
 {
 	if (is_target())
-		add(SLOT_KSYSCALL);
+		add(SLOT_KSYSCALL, 1);
 	return 0;
 }
 
@@ -78,7 +54,7 @@ SEC("kretsyscall/getpid")
 int krs_getpid(void *ctx)
 {
 	if (is_target())
-		add(SLOT_KRETSYSCALL);
+		add(SLOT_KRETSYSCALL, 1);
 	return 0;
 }
 
@@ -86,7 +62,7 @@ SEC("kprobe")
 int kp_manual(void *ctx)
 {
 	if (is_target())
-		add(SLOT_MANUAL);
+		add(SLOT_MANUAL, 1);
 	return 0;
 }
 
@@ -96,6 +72,6 @@ int kp_cookie(void *ctx)
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 
 	if (is_target() && cookie >= 16 && cookie < NR_SLOTS)
-		add((__u32)cookie);
+		add((__u32)cookie, 1);
 	return 0;
 }

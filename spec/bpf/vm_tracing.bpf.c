@@ -10,8 +10,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define EPERM 1
 
-const volatile __u32 target_tgid = 0;
-
 /* Set from Lua through the mmap-ed .bss while the programs are attached. */
 __u32 deny_open = 0;      /* lsm/file_open refuses the target's opens */
 __s32 fmod_ret_value = 0; /* fmod_ret/security_file_open returns this for the target */
@@ -26,25 +24,7 @@ enum {
 	NR_SLOTS = 8,
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NR_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} counts SEC(".maps");
-
-static __always_inline void add(__u32 slot)
-{
-	__u64 *p = bpf_map_lookup_elem(&counts, &slot);
-
-	if (p)
-		__sync_fetch_and_add(p, 1);
-}
-
-static __always_inline bool is_target(void)
-{
-	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
-}
+#include "counts.h"
 
 /* pid_t __task_pid_nr_ns(struct task_struct *task, enum pid_type type,
  *                        struct pid_namespace *ns), what getpid() calls as
@@ -61,7 +41,7 @@ SEC("fentry/__task_pid_nr_ns")
 int fe_getpid(__u64 *ctx)
 {
 	if (is_getpid(ctx))
-		add(SLOT_FENTRY);
+		add(SLOT_FENTRY, 1);
 	return 0;
 }
 
@@ -70,9 +50,9 @@ int fx_getpid(__u64 *ctx)
 {
 	if (!is_getpid(ctx))
 		return 0;
-	add(SLOT_FEXIT);
+	add(SLOT_FEXIT, 1);
 	if ((__u32)ctx[3] == target_tgid)
-		add(SLOT_FEXIT_PID);
+		add(SLOT_FEXIT_PID, 1);
 	return 0;
 }
 
@@ -83,7 +63,7 @@ int fm_file_open(__u64 *ctx)
 {
 	if (!is_target())
 		return 0;
-	add(SLOT_FMOD_RET);
+	add(SLOT_FMOD_RET, 1);
 	return fmod_ret_value;
 }
 
@@ -93,9 +73,9 @@ int lsm_file_open(__u64 *ctx)
 {
 	if (!is_target())
 		return 0;
-	add(SLOT_LSM_OPEN);
+	add(SLOT_LSM_OPEN, 1);
 	if (deny_open) {
-		add(SLOT_LSM_DENIED);
+		add(SLOT_LSM_DENIED, 1);
 		return -EPERM;
 	}
 	return 0;
