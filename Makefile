@@ -13,7 +13,8 @@ CFLAGS  += -std=gnu11 $(WARN) -fPIC -D_GNU_SOURCE -Isrc/core $(LUAJIT_CFLAGS) $(
 LDFLAGS += $(SANITIZE)
 CORE_LIBS = -lelf -lmnl -lz
 
-CORE_SRC = $(wildcard src/core/*.c)
+# Every package folder of the core is built: no list of files to keep by hand.
+CORE_SRC = $(sort $(shell find src/core -name "*.c"))
 LUA_SRC  = $(wildcard src/lua/*.c)
 HOST_SRC = $(wildcard src/host/*.c)
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
@@ -35,7 +36,8 @@ all: $(HOST) $(MODULE) bpf fixtures
 deps:
 	scripts/deps
 
-$(BUILD)/%.o: %.c $(wildcard src/core/*.h src/lua/*.h)
+CORE_HDR = $(shell find src/core -name "*.h")
+$(BUILD)/%.o: %.c $(CORE_HDR) $(wildcard src/lua/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<
@@ -54,7 +56,7 @@ $(HOST): $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ)
 
 # vmlinux.h from ayac's own BTF-to-C dumper: made again when the dumper changes, not
 # every time the host binary is relinked.
-$(VMLINUX_H): $(wildcard src/core/btf_dump*.c src/core/btf_dump*.h) | $(HOST)
+$(VMLINUX_H): $(wildcard src/core/btf/btf_dump*.c src/core/btf/btf_dump*.h) | $(HOST)
 	@mkdir -p $(dir $@)
 	./$(HOST) btf dump > $@.tmp && mv $@.tmp $@
 

@@ -17,7 +17,7 @@ $(BENCH_LIBBPF): bench/libbpf_load.c
 
 # libbpf and ayac's core in one process: the ayac half in a file of its own, so the two
 # libraries' headers never meet.
-$(BUILD)/bench/btf_parse_ayac.o: bench/btf_parse_ayac.c bench/btf_parse.h $(wildcard src/core/*.h)
+$(BUILD)/bench/btf_parse_ayac.o: bench/btf_parse_ayac.c bench/btf_parse.h $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -Isrc/core -c -o $@ $<
 $(BENCH_BTF): bench/btf_parse.c bench/btf_parse.h $(BUILD)/bench/btf_parse_ayac.o $(BUILD)/libayac.a

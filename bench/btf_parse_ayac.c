@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "btf.h"
+#include "btf/btf.h"
 #include "btf_parse.h"
 
 /* What ayac does for vmlinux (ayac_btf_vmlinux without the per-process cache): the

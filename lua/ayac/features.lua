@@ -1,4 +1,4 @@
--- ayac.features: what this kernel can do (issue 4; the probes are src/core/probe_*.c).
+-- ayac.features: what this kernel can do (issue 4; the probes are src/core/features/probe_*.c).
 --
 --   local ayac = require "ayac"
 --   local f = ayac.features()            -- probed once per process; a fresh copy per call
@@ -41,7 +41,7 @@
 --   }
 --
 -- The names in btf, links and misc are also what AYAC_FEATURES takes to force an answer
--- (see src/core/probe_override.c), e.g. AYAC_FEATURES="perf_link=0,btf_enum64=0".
+-- (see src/core/features/probe_override.c), e.g. AYAC_FEATURES="perf_link=0,btf_enum64=0".
 --
 -- `ayac features` prints this for people, `ayac features --json` as JSON (M.main).
 local core = require "ayac.core"

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "model.h"
 
 int ayac_prog_info(const struct ayac_prog *prog, struct bpf_prog_info *info)
 {

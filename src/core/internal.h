@@ -3,65 +3,9 @@
 #ifndef AYAC_INTERNAL_H
 #define AYAC_INTERNAL_H
 
-#include <linux/perf_event.h>
-#include "ayac.h"
-#include "btf.h"
-
-#define AYAC_OBJ_NAME_LEN 16 /* BPF_OBJ_NAME_LEN: 15 characters and a NUL */
-#define BPF_INSN_SZ ((__u32)sizeof(struct bpf_insn))
-
-/* Constants newer than the uapi headers this builds against. */
-#ifndef BPF_F_MMAPABLE
-#define BPF_F_MMAPABLE (1U << 10)
-#endif
-
-/* ---- syscalls (sys_bpf.c) ---------------------------------------------------------- */
-
-/* bpf(2): the result, or -errno. Fds returned are >= 3 and O_CLOEXEC. */
-int sys_bpf(enum bpf_cmd cmd, union bpf_attr *attr, unsigned int size);
-int sys_bpf_fd(enum bpf_cmd cmd, union bpf_attr *attr, unsigned int size);
-int sys_perf_event_open(struct perf_event_attr *attr, int pid, int cpu, int group_fd,
-			unsigned long flags); /* fd or -errno */
-int sys_obj_pin(int fd, const char *path);
-int sys_obj_get(const char *path);
-int sys_obj_info(int fd, void *info, __u32 *info_len);
-int sys_map_freeze(int fd);
-/* Returns fd >= 3 (moving 0..2 away, since those would be confused with stdio). */
-int sys_fd_above_stdio(int fd);
-
-/* ---- section table (section.c) -------------------------------------------------------- */
-
-enum ayac_attach_kind {
-	AYAC_ATTACH_NONE,        /* nothing automatic (xdp, tc, cgroup... take a target) */
-	AYAC_ATTACH_TRACEPOINT,  /* tracepoint/cat/name, tp/cat/name */
-	AYAC_ATTACH_RAW_TP,      /* raw_tp/name, raw_tracepoint/name */
-	AYAC_ATTACH_TRACING,     /* tp_btf/name, fentry/fexit/fmod_ret, lsm, iter */
-	AYAC_ATTACH_KPROBE,      /* kprobe/func[+off], kretprobe/func */
-	AYAC_ATTACH_UPROBE,      /* uprobe/path:sym[+off], uretprobe/... */
-	AYAC_ATTACH_TARGETED,    /* needs a target from the caller (xdp, tc, cgroup, ...) */
-};
-
-enum {
-	AYAC_SEC_SLEEPABLE = 1 << 0,  /* ".s" variants: BPF_F_SLEEPABLE */
-	AYAC_SEC_RETPROBE = 1 << 1,   /* kretprobe/uretprobe */
-	AYAC_SEC_BTF_ID = 1 << 2,     /* attach_btf_id from vmlinux (tp_btf, fentry, lsm, iter) */
-	AYAC_SEC_XDP_FRAGS = 1 << 3,  /* xdp.frags: BPF_F_XDP_HAS_FRAGS */
-	AYAC_SEC_EXACT = 1 << 4,      /* the name must match exactly, not as a prefix */
-};
-
-struct ayac_sec_def {
-	const char *prefix;            /* "tracepoint/", "xdp", ... */
-	enum bpf_prog_type prog_type;
-	enum bpf_attach_type attach_type;
-	enum ayac_attach_kind attach_kind;
-	unsigned flags;
-	/* For AYAC_SEC_BTF_ID: the prefix put before the target's name when looking it up in
-	 * vmlinux BTF ("btf_trace_" for tp_btf, "bpf_lsm_" for lsm, "bpf_iter_" for iter). */
-	const char *btf_name_prefix;
-};
-
-/* The definition whose prefix matches the section name best; NULL when none. */
-const struct ayac_sec_def *ayac_sec_def_find(const char *sec_name);
+#include "sys/sys.h"
+#include "btf/btf.h"
+#include "elf/section.h"
 
 /* ---- objects, programs, maps ------------------------------------------------------------ */
 
@@ -198,66 +142,6 @@ struct ayac_obj {
 	struct ayac_core_state *core; /* CO-RE: btf = path target, candidate cache (core_cands.c) */
 };
 
-/* elf_object.c: parse the ELF into obj (programs, maps, BTF, relocations). */
-int ayac_elf_open(struct ayac_obj *obj, const void *buf, size_t size);
-void ayac_elf_free(struct ayac_elf *elf);
-
-/* object.c: the object's BTF fd, or -1 when it has none or the kernel refused it. */
-int ayac_obj_btf_fd(struct ayac_obj *obj);
-
-/* core_reloc.c (CO-RE, issue 3): apply every CO-RE relocation record of function fn,
- * which sits at instruction `base` of main->insns. Unsatisfiable relocations poison
- * their instruction as libbpf does; errors only for what cannot be encoded. */
-int ayac_core_relocate(struct ayac_obj *obj, struct ayac_prog *main, const struct ayac_prog *fn,
-		       size_t base);
-/* core_reloc.c: when the verifier refused prog at an instruction a CO-RE relocation
- * poisoned, set the error (AYAC_ECORE) naming that relocation and return true. */
-bool ayac_core_explain_reject(const struct ayac_prog *prog);
-void ayac_core_prog_free(struct ayac_prog *prog);   /* prog.c: ayac_prog_destroy */
-void ayac_core_obj_free(struct ayac_obj *obj);      /* object.c: ayac_obj_free */
-
-/* btf_module.c: the target BTFs of an object for CO-RE and kfuncs. With the load
- * option btf = "/path", that BTF alone; btf = false, none (n = 0); by default vmlinux
- * then every kernel module's BTF (split over vmlinux), read once per process and
- * shared. The array stays valid while the object lives. */
-struct ayac_btf_target {
-	struct ayac_btf *btf;
-	const char *module;  /* the module's name; NULL for vmlinux and btf = path */
-	int kernel_fd;       /* the module's BTF fd in the kernel (kfunc fd_array); -1 for
-			      * vmlinux, btf = path, or when it could not be found */
-};
-int ayac_btf_targets(struct ayac_obj *obj, const struct ayac_btf_target **out, size_t *n);
-/* elf_externs.c (issue 3): the object's extern symbols, read at open. */
-int ayac_elf_read_externs(struct ayac_obj *obj, struct ayac_elf *elf);
-/* btf_sanitize.c (issue 3): rewrite the object's BTF into what this kernel accepts. */
-int ayac_btf_sanitize(struct ayac_obj *obj);
-/* prog_fixups.c (issue 4): instruction rewrites for this kernel (helpers it lacks). */
-int ayac_prog_fixups(struct ayac_prog *prog);
-/* externs.c (issue 3): patch the instruction(s) of an AYAC_RELOC_EXTERN relocation. */
-int ayac_extern_relocate(struct ayac_obj *obj, struct ayac_prog *main, struct bpf_insn *insn,
-			 const struct ayac_reloc *r);
-/* externs.c: resolve every extern for this load (kconfig values into the .kconfig map's
- * image, ksym addresses and BTF ids, kfuncs), before maps are created. */
-int ayac_externs_resolve(struct ayac_obj *obj);
-void ayac_externs_free(struct ayac_externs *ext);
-
-/* reloc.c: build each program's final instructions with subprograms appended, maps
- * and data resolved to fds, func/line info rebased. Maps must have fds. */
-int ayac_obj_relocate(struct ayac_obj *obj);
-
-/* map.c */
-struct ayac_map *ayac_map_new(struct ayac_obj *obj, const char *name);
-int ayac_map_create_in_kernel(struct ayac_map *map);  /* pins, reuse, data init, freeze, mmap */
-void ayac_map_close(struct ayac_map *map);           /* fd and mmap */
-int ayac_maps_fill_slots(struct ayac_obj *obj);      /* after programs load */
-void ayac_map_destroy(struct ayac_map *map);         /* close + free memory */
-
-/* prog.c */
-struct ayac_prog *ayac_prog_new(struct ayac_obj *obj, const char *name, const char *sec_name);
-int ayac_prog_load_in_kernel(struct ayac_prog *prog);
-void ayac_prog_close(struct ayac_prog *prog);
-void ayac_prog_destroy(struct ayac_prog *prog);
-
 /* ---- links (link.c) ------------------------------------------------------------------- */
 
 enum ayac_link_kind {
@@ -275,40 +159,5 @@ struct ayac_link {
 	struct ayac_prog *prog;      /* NULL once its object is closed */
 	struct ayac_link *next;      /* in prog->obj->links */
 };
-
-/* Wraps fds into a link registered with the program's object. Takes ownership of the
- * fds (closes them on failure). */
-struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind,
-				const char *what, int fd, int perf_fd);
-/* Attach prog to an open perf event: bpf_link when the kernel has it, ioctl otherwise. */
-struct ayac_link *ayac_attach_perf_event(struct ayac_prog *prog, int perf_fd, const char *what,
-					 __u64 cookie);
-/* obj close: detach every link that is not pinned and forget the object. */
-void ayac_links_release_obj(struct ayac_obj *obj);
-/* The loaded program's fd, or a negative error with a bare message ("the program is
- * not loaded") for the caller to put in context. */
-int ayac_link_prog_fd(const struct ayac_prog *prog);
-/* ayac_attach_perf_event naming the target in error messages ("attach tracepoint
- * 'syscalls:sys_enter_getpid' for program 'x': ..."); target may be NULL. Both take
- * ownership of perf_fd (it ends in the link or is closed). */
-struct ayac_link *ayac_attach_perf_event_to(struct ayac_prog *prog, int perf_fd,
-					    const char *what, const char *target, __u64 cookie);
-/* attach_perf.c: open a kprobe/uprobe PMU event (pmu "kprobe" or "uprobe"): target is
- * the function name or the file path, offset the probe offset, pid -1 for every
- * process, ref_ctr_off the USDT semaphore offset (uprobe only, 0: none). Returns the
- * perf fd (O_CLOEXEC) or a negative error with a bare message. */
-int ayac_probe_perf_open(const char *pmu, bool retprobe, const char *target, __u64 offset,
-			 int pid, __u64 ref_ctr_off);
-
-/* ---- small helpers (util.c) ----------------------------------------------------------- */
-
-char *ayac_strdup(const char *s);           /* NULL on ENOMEM, after ayac_seterr */
-void *ayac_calloc(size_t n, size_t size);   /* NULL on ENOMEM (overflow checked), after ayac_seterr */
-void *ayac_reallocarray(void *p, size_t n, size_t size);
-/* Read a whole file; NULL with error set. */
-void *ayac_read_file(const char *path, size_t *size);
-/* Copy name into a buffer of 16, keeping only characters the kernel accepts in object
- * names ([A-Za-z0-9_.]) and truncating as libbpf does. */
-void ayac_kernel_obj_name(char out[AYAC_OBJ_NAME_LEN], const char *name);
 
 #endif

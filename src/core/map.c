@@ -8,39 +8,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "kfeatures.h"
+#include "model.h"
+#include "elf/elf.h"
+#include "features/features.h"
 
 static inline __u64 ptr_to_u64(const void *p)
 {
 	return (__u64)(unsigned long)p;
 }
 
-struct ayac_map *ayac_map_new(struct ayac_obj *obj, const char *name)
-{
-	struct ayac_map **maps, *map = ayac_calloc(1, sizeof(*map));
-
-	if (!map)
-		return NULL;
-	map->fd = -1;
-	map->obj = obj;
-	map->name = ayac_strdup(name);
-	if (!map->name)
-		goto fail;
-	map->def.name = map->name;
-	if (obj) {
-		maps = ayac_reallocarray(obj->maps, obj->nr_maps + 1, sizeof(*maps));
-		if (!maps)
-			goto fail;
-		obj->maps = maps;
-		obj->maps[obj->nr_maps++] = map;
-	}
-	return map;
-fail:
-	free(map->name);
-	free(map);
-	return NULL;
-}
+static int check_global_data(const struct ayac_map *map);
 
 int ayac_num_possible_cpus(void)
 {
@@ -288,7 +265,7 @@ int ayac_map_create_in_kernel(struct ayac_map *map)
 			return ayac_seterr(fd, "map '%s': open pin '%s'", map->name, map->pin_path);
 	}
 	btf_fd = ayac_obj_btf_fd(map->obj);
-	if ((err = ayac_feature_check_map(map)) || (err = create_fresh(map, btf_fd < 0 ? -1 : btf_fd)))
+	if ((err = check_global_data(map)) || (err = create_fresh(map, btf_fd < 0 ? -1 : btf_fd)))
 		goto fail;
 	if (map->pin_path && (err = ayac_map_pin(map, map->pin_path)))
 		goto fail;
@@ -482,4 +459,21 @@ int ayac_map_set_pin_path(struct ayac_map *map, const char *path)
 	free(map->pin_path);
 	map->pin_path = copy;
 	return 0;
+}
+
+/* Global data needs the kernel to support it; say which section when it does not. */
+static int check_global_data(const struct ayac_map *map)
+{
+	const struct ayac_obj *obj = map->obj;
+	const char *sec = map->name;
+
+	if (map->kind == AYAC_MAP_USER || ayac_feature(AYAC_FEAT_GLOBAL_DATA) != 0)
+		return 0;
+	if (map->kind != AYAC_MAP_KCONFIG && obj && obj->elf && (size_t)map->sec_idx < obj->elf->nsecs)
+		sec = obj->elf->secs[map->sec_idx].name;
+	else if (map->kind == AYAC_MAP_KCONFIG)
+		sec = ".kconfig";
+	return ayac_seterr(EOPNOTSUPP, "map '%s': section '%s' holds global variables, and this "
+			   "kernel has no global data (BPF_PSEUDO_MAP_VALUE, Linux 5.2); build "
+			   "the program without globals for it", map->name, sec);
 }

@@ -6,8 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "kfeatures.h"
+#include "model.h"
+#include "elf/elf.h"
+#include "features/features.h"
 
 struct ayac_map *ayac_map_create(const struct ayac_map_def *def)
 {

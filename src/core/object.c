@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elf_object.h"
-#include "kfeatures.h"
+#include "model.h"
+#include "elf/elf.h"
+#include "elf/elf_externs.h"
+#include "relo/relo.h"
+#include "features/features.h"
 
 static char *default_name(const char *path)
 {

@@ -6,7 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "model.h"
+#include "relo/relo.h"
 
 #define LOG_BUF_START (64 * 1024)
 #define LOG_BUF_MAX (UINT32_MAX >> 8) /* the kernel's own cap on log_size */
@@ -14,33 +15,6 @@
 static inline __u64 ptr_to_u64(const void *p)
 {
 	return (__u64)(unsigned long)p;
-}
-
-struct ayac_prog *ayac_prog_new(struct ayac_obj *obj, const char *name, const char *sec_name)
-{
-	struct ayac_prog *prog = ayac_calloc(1, sizeof(*prog));
-
-	if (!prog)
-		return NULL;
-	prog->obj = obj;
-	prog->fd = -1;
-	prog->autoload = true;
-	prog->name = ayac_strdup(name);
-	prog->sec_name = ayac_strdup(sec_name);
-	if (!prog->name || !prog->sec_name) {
-		ayac_prog_destroy(prog);
-		return NULL;
-	}
-	prog->sec_def = ayac_sec_def_find(sec_name);
-	if (prog->sec_def) {
-		prog->type = prog->sec_def->prog_type;
-		prog->attach_type = prog->sec_def->attach_type;
-		if (prog->sec_def->flags & AYAC_SEC_SLEEPABLE)
-			prog->prog_flags |= BPF_F_SLEEPABLE;
-		if (prog->sec_def->flags & AYAC_SEC_XDP_FRAGS)
-			prog->prog_flags |= BPF_F_XDP_HAS_FRAGS;
-	}
-	return prog;
 }
 
 /* tp_btf/x, fentry/x, lsm/x, iter/x: the target's id in vmlinux BTF. */

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "btf.h"
+#include "btf/btf.h"
 #include "host.h"
 
 #define SYSFS_BTF "/sys/kernel/btf/"

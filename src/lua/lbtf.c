@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "ayac.h"
-#include "btf.h"
+#include "btf/btf.h"
+#include "relo/relo.h"
 #include "lbind.h"
 #include "lutil.h"
 

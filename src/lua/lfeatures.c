@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "ayac.h"
-#include "kfeatures.h"
+#include "features/features.h"
 #include "lutil.h"
 
 /* Pushes the answer v (1, 0, -errno); why explains an unknown one. */

@@ -1,0 +1,82 @@
+/* The parse state of one BPF ELF object, shared by elf_object.c (sections, functions),
+ * elf_maps.c (map definitions), elf_btf.c (datasec fix-ups, globals) and elf_relocs.c
+ * (relocation records). Freed once the object is loaded or closed. */
+#ifndef AYAC_ELF_OBJECT_H
+#define AYAC_ELF_OBJECT_H
+
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+enum ayac_elf_sec_kind {
+	AYAC_SEC_OTHER,
+	AYAC_SEC_PROG,    /* executable: programs, or .text subprograms */
+	AYAC_SEC_DATA,
+	AYAC_SEC_RODATA,
+	AYAC_SEC_BSS,
+	AYAC_SEC_RELO,
+};
+
+struct ayac_elf_sec {
+	const char *name;
+	GElf_Shdr shdr;
+	Elf_Scn *scn;
+	Elf_Data *data;
+	enum ayac_elf_sec_kind kind;
+};
+
+struct ayac_elf_global {
+	const char *name;
+	size_t sec_idx;
+	__u32 offset, size;
+	__u32 btf_type_id;
+	struct ayac_map *map;
+};
+
+struct ayac_elf {
+	void *buf;               /* our copy of the object's bytes */
+	size_t size;
+	Elf *elf;
+	size_t nsecs, shstrndx;
+	struct ayac_elf_sec *secs;
+	Elf_Data *symtab;
+	size_t symtab_idx, strtab_idx, nsyms;
+	size_t text_idx, maps_idx, legacy_maps_idx, btf_idx, btf_ext_idx; /* 0: absent */
+	struct ayac_elf_global *globals;
+	size_t nr_globals;
+};
+
+const char *ayac_elf_sym_name(const struct ayac_elf *elf, const GElf_Sym *sym);
+int ayac_elf_sym(const struct ayac_elf *elf, size_t idx, GElf_Sym *sym);
+bool ayac_elf_sec_is_data(const struct ayac_elf *elf, size_t idx);
+bool ayac_str_has_prefix(const char *s, const char *pfx);
+
+/* elf_btf.c */
+int ayac_elf_fixup_datasecs(struct ayac_obj *obj, struct ayac_elf *elf);
+int ayac_elf_read_globals(struct ayac_obj *obj, struct ayac_elf *elf);
+/* elf_maps.c */
+int ayac_elf_read_maps(struct ayac_obj *obj, struct ayac_elf *elf);
+/* A relocation section of the object: checked against the symbol table, then read
+ * record by record (elf_relocs.c). */
+int ayac_elf_rel_count(const struct ayac_elf *elf, size_t rel_idx, size_t *n);
+int ayac_elf_rel_at(const struct ayac_elf *elf, size_t rel_idx, size_t i, GElf_Rel *rel);
+int ayac_elf_read_map_slots(struct ayac_obj *obj, struct ayac_elf *elf, size_t rel_idx);
+/* elf_relocs.c */
+int ayac_elf_read_relocs(struct ayac_obj *obj, struct ayac_elf *elf);
+
+/* ---- what the ELF package offers the object model ---- */
+
+/* elf_object.c: parse the ELF into obj (programs, maps, BTF, relocations). */
+int ayac_elf_open(struct ayac_obj *obj, const void *buf, size_t size);
+void ayac_elf_free(struct ayac_elf *elf);
+
+/* elf_externs.c (issue 3): the object's extern symbols, read at open. */
+int ayac_elf_read_externs(struct ayac_obj *obj, struct ayac_elf *elf);
+/* elf_model.c: a new program or map record appended to obj (obj NULL: a standalone
+ * map). Pure memory; nothing reaches the kernel. */
+struct ayac_map *ayac_map_new(struct ayac_obj *obj, const char *name);
+struct ayac_prog *ayac_prog_new(struct ayac_obj *obj, const char *name, const char *sec_name);
+
+#endif

@@ -1,0 +1,34 @@
+/* The object model's functions that the packages above it (attach/, events/) and the
+ * object model's own files call: map and program life cycle, links. The data
+ * structures themselves are in internal.h. */
+#ifndef AYAC_MODEL_H
+#define AYAC_MODEL_H
+
+#include "internal.h"
+
+/* object.c: the object's BTF fd, or -1 when it has none or the kernel refused it. */
+int ayac_obj_btf_fd(struct ayac_obj *obj);
+
+/* map.c */
+int ayac_map_create_in_kernel(struct ayac_map *map);  /* pins, reuse, data init, freeze, mmap */
+void ayac_map_close(struct ayac_map *map);           /* fd and mmap */
+int ayac_maps_fill_slots(struct ayac_obj *obj);      /* after programs load */
+void ayac_map_destroy(struct ayac_map *map);         /* close + free memory */
+
+/* prog.c */
+int ayac_prog_load_in_kernel(struct ayac_prog *prog);
+void ayac_prog_close(struct ayac_prog *prog);
+void ayac_prog_destroy(struct ayac_prog *prog);
+
+/* ---- links (link.c) ---- */
+
+/* Wraps fds into a link registered with the program's object. Takes ownership of the
+ * fds (closes them on failure). */
+struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind,
+				const char *what, int fd, int perf_fd);
+/* obj close: detach every link that is not pinned and forget the object. */
+void ayac_links_release_obj(struct ayac_obj *obj);
+/* The loaded program's fd, or a negative error with a bare message ("the program is
+ * not loaded") for the caller to put in context. */
+int ayac_link_prog_fd(const struct ayac_prog *prog);
+#endif

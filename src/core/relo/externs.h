@@ -1,0 +1,23 @@
+/* Extern symbols of an object (libbpf's __kconfig and __ksym): what elf_externs.c reads
+ * at open, what kconfig.c, ksyms.c and externs.c resolve at load, and how externs.c
+ * patches the instructions that refer to them. The records themselves are the ELF package's (elf/elf_externs.h). */
+#ifndef AYAC_EXTERNS_H
+#define AYAC_EXTERNS_H
+
+#include "internal.h"
+#include "elf/elf_externs.h"
+
+/* kconfig.c: fill the .kconfig map's initial image (LINUX_* values computed, CONFIG_*
+ * from the kernel's config). Strong externs left unset are errors naming them. */
+int ayac_kconfig_fill(struct ayac_externs *ext);
+/* kconfig.c: KERNEL_VERSION(a, b, c) of the running kernel as libbpf computes it
+ * (Ubuntu's /proc/version_signature, Debian's " Debian a.b.c" in uname -v, else the
+ * release), or 0 when unparseable. */
+__u32 ayac_kernel_version(void);
+
+/* ksyms.c: the address of a kernel symbol from /proc/kallsyms (read once per process).
+ * 0 and *addr; -ENOENT when absent (message set); -ENOTUNIQ when the name has several
+ * addresses (message set); other negative errors when the file cannot be read. */
+int ayac_kallsyms_lookup(const char *name, __u64 *addr);
+
+#endif

@@ -1,0 +1,64 @@
+/* The pseudo file systems attaching needs: tracefs (tracepoint ids) and bpffs (pins).
+ * Minimal systems and containers often boot without them; ayac mounts them where they
+ * are missing, as bpftool and libbpf-based tools do. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include "sys.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+#define TRACEFS "/sys/kernel/tracing"
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+#define BPFFS "/sys/fs/bpf"
+
+static bool has_events(const char *root)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/events", root);
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Found once, then kept: mounts do not come and go under a running tracer. */
+const char *ayac_tracefs(void)
+{
+	static const char *root;
+
+	if (root && has_events(root))
+		return root;
+	root = NULL;
+	if (has_events(TRACEFS))
+		return root = TRACEFS;
+	/* Kernels before 4.1, or systems that only mount debugfs, expose it there. */
+	if (has_events(DEBUGFS_TRACING))
+		return root = DEBUGFS_TRACING;
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) < 0 && errno != EBUSY) {
+		ayac_seterr(errno, "mount tracefs at " TRACEFS);
+		return NULL;
+	}
+	if (!has_events(TRACEFS)) {
+		ayac_seterr(ENOENT, "tracefs: no events directory under " TRACEFS
+			    " (kernel without CONFIG_EVENT_TRACING?)");
+		return NULL;
+	}
+	return root = TRACEFS;
+}
+
+int ayac_ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs(BPFFS, &st) == 0 && (unsigned long)st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700") < 0)
+		return ayac_seterr(errno, "mount bpffs at " BPFFS);
+	return 0;
+}

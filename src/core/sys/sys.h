@@ -1,0 +1,44 @@
+/* sys: the bottom package. Thin wrappers over the kernel's interfaces (bpf(2),
+ * perf_event_open, bpffs/tracefs), the per-thread error record and small allocation and
+ * file helpers. Every other package may include this; it includes nothing of ayac's but
+ * the public header. */
+#ifndef AYAC_SYS_H
+#define AYAC_SYS_H
+
+#include <linux/perf_event.h>
+#include "ayac.h"
+
+#define AYAC_OBJ_NAME_LEN 16 /* BPF_OBJ_NAME_LEN: 15 characters and a NUL */
+#define BPF_INSN_SZ ((__u32)sizeof(struct bpf_insn))
+
+/* Constants newer than the uapi headers this builds against. */
+#ifndef BPF_F_MMAPABLE
+#define BPF_F_MMAPABLE (1U << 10)
+#endif
+
+/* ---- syscalls (bpf.c) ---------------------------------------------------------- */
+
+/* bpf(2): the result, or -errno. Fds returned are >= 3 and O_CLOEXEC. */
+int sys_bpf(enum bpf_cmd cmd, union bpf_attr *attr, unsigned int size);
+int sys_bpf_fd(enum bpf_cmd cmd, union bpf_attr *attr, unsigned int size);
+int sys_perf_event_open(struct perf_event_attr *attr, int pid, int cpu, int group_fd,
+			unsigned long flags); /* fd or -errno */
+int sys_obj_pin(int fd, const char *path);
+int sys_obj_get(const char *path);
+int sys_obj_info(int fd, void *info, __u32 *info_len);
+int sys_map_freeze(int fd);
+/* Returns fd >= 3 (moving 0..2 away, since those would be confused with stdio). */
+int sys_fd_above_stdio(int fd);
+
+/* ---- small helpers (util.c) ----------------------------------------------------------- */
+
+char *ayac_strdup(const char *s);           /* NULL on ENOMEM, after ayac_seterr */
+void *ayac_calloc(size_t n, size_t size);   /* NULL on ENOMEM (overflow checked), after ayac_seterr */
+void *ayac_reallocarray(void *p, size_t n, size_t size);
+/* Read a whole file; NULL with error set. */
+void *ayac_read_file(const char *path, size_t *size);
+/* Copy name into a buffer of 16, keeping only characters the kernel accepts in object
+ * names ([A-Za-z0-9_.]) and truncating as libbpf does. */
+void ayac_kernel_obj_name(char out[AYAC_OBJ_NAME_LEN], const char *name);
+
+#endif
