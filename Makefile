@@ -9,7 +9,7 @@ LUAJIT_LIBS   := $(shell pkg-config --libs luajit)
 
 WARN     = -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -fPIC -D_GNU_SOURCE -Isrc/core $(LUAJIT_CFLAGS) $(SANITIZE)
+CFLAGS  += -std=gnu11 $(WARN) -fPIC -D_GNU_SOURCE -Iinclude -Isrc/core $(LUAJIT_CFLAGS) $(SANITIZE)
 LDFLAGS += $(SANITIZE)
 CORE_LIBS = -lelf -lmnl -lz
 
@@ -30,21 +30,48 @@ BPF_CFLAGS = -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 -I$(BUILD)/inc
 MODULE = $(BUILD)/lib/ayac/core.so
 HOST   = ayac
 
-.PHONY: all deps test asan clean bpf fixtures corpus
-all: $(HOST) $(MODULE) bpf fixtures
+VERSION  = 0.1.0
+SOVER    = 0
+LIB_A    = $(BUILD)/libayac.a
+LIB_SO   = $(BUILD)/libayac.so.$(VERSION)
+EXAMPLE_C = $(BUILD)/examples/c/getpid_count
 
+.PHONY: all deps deps-vm deps-corpus test asan clean bpf fixtures corpus lib install uninstall
+all: $(HOST) $(MODULE) lib bpf fixtures $(EXAMPLE_C)
+lib: $(LIB_A) $(LIB_SO)
+
+# deps: what building and `make test` need; deps-vm and deps-corpus: what only the kernel
+# matrix and the libbpf-tools corpus need (their targets install them themselves).
 deps:
 	scripts/deps
+deps-vm:
+	scripts/deps vm
+deps-corpus:
+	scripts/deps corpus
 
 CORE_HDR = $(shell find src/core -name "*.h")
-$(BUILD)/%.o: %.c $(CORE_HDR) $(wildcard src/lua/*.h)
+$(BUILD)/%.o: %.c $(CORE_HDR) include/ayac/ayac.h $(wildcard src/lua/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/libayac.a: $(CORE_OBJ)
+$(LIB_A): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+# The shared library: soname libayac.so.$(SOVER); the Lua module and the host binary
+# link the core statically instead (one copy per process either way: the host never
+# loads core.so, and a stock luajit loads only core.so).
+$(LIB_SO): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libayac.so.$(SOVER) -o $@ $(CORE_OBJ) $(CORE_LIBS)
+	ln -sf libayac.so.$(VERSION) $(BUILD)/libayac.so.$(SOVER)
+	ln -sf libayac.so.$(SOVER) $(BUILD)/libayac.so
+
+# The C example, built against the library the way a user would (header + -layac).
+$(EXAMPLE_C): examples/c/getpid_count.c include/ayac/ayac.h $(LIB_SO)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -g $(SANITIZE) -Iinclude -o $@ $< -L$(BUILD) -layac -Wl,-rpath,$(abspath $(BUILD))
 
 $(MODULE): $(LUA_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -70,17 +97,17 @@ examples/%.bpf.o: examples/%.bpf.c $(VMLINUX_H)
 -include spec/fixtures/fixtures.mk
 
 # The BPF objects embedded in Debian's libbpf-tools: real-world objects for the specs.
-corpus: $(BUILD)/libbpf-tools/.stamp
+corpus: deps-corpus $(BUILD)/libbpf-tools/.stamp
 $(BUILD)/libbpf-tools/.stamp: scripts/extract-libbpf-tools $(wildcard /var/lib/dpkg/info/libbpf-tools.list)
 	scripts/extract-libbpf-tools $(BUILD)/libbpf-tools
 
-test: all
+test: all deps-corpus
 	scripts/run-specs
 
 # The specs again on stock Debian kernels booted in qemu (scripts/vmtest, docs/vmtest.md).
 .PHONY: vmtest
 VMTEST_KERNELS ?= 6.1 6.12
-vmtest: all
+vmtest: all deps-vm
 	BUILD=$(BUILD) HOST=$(HOST) scripts/vmtest $(VMTEST_KERNELS)
 
 # `make bench` and `make conformance`: side by side with libbpf (bench/README.md).
@@ -90,6 +117,8 @@ vmtest: all
 asan:
 	$(MAKE) BUILD=build-asan HOST=ayac-asan SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
 	AYAC=./ayac-asan scripts/run-specs
+
+-include mk/install.mk
 
 clean:
 	rm -rf build build-asan ayac ayac-asan examples/*.bpf.o

@@ -19,7 +19,7 @@ $(BENCH_LIBBPF): bench/libbpf_load.c
 # libraries' headers never meet.
 $(BUILD)/bench/btf_parse_ayac.o: bench/btf_parse_ayac.c bench/btf_parse.h $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) -Isrc/core -c -o $@ $<
+	$(CC) $(BENCH_CFLAGS) -Iinclude -Isrc/core -c -o $@ $<
 $(BENCH_BTF): bench/btf_parse.c bench/btf_parse.h $(BUILD)/bench/btf_parse_ayac.o $(BUILD)/libayac.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ bench/btf_parse.c $(BUILD)/bench/btf_parse_ayac.o \

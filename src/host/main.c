@@ -14,7 +14,7 @@
 #include <luajit.h>
 #include <lualib.h>
 
-#include "ayac.h"
+#include <ayac/ayac.h>
 #include "host.h"
 #include "../lua/lbind.h"
 
@@ -141,7 +141,11 @@ static void usage(const char *progname)
 		"  -h         show this help\n"
 		"  --         stop handling options\n"
 		"  -          run stdin and stop handling options\n"
-		"With no script: a REPL when stdin is a terminal, else stdin as a script.\n",
+		"With no script: a REPL when stdin is a terminal, else stdin as a script.\n"
+		"Subcommands:\n"
+		"  features [--json]    what this kernel supports (BPF program, map, helper, BTF, link)\n"
+		"  btf dump [file]      C header from BTF (default: the running kernel's vmlinux)\n"
+		"See ayac(1) and docs/api.md.\n",
 		progname);
 }
 
@@ -262,11 +266,15 @@ static void setup_paths(lua_State *L)
 	*slash = '\0';
 	lua_getglobal(L, "package");
 	lua_getfield(L, -1, "path");
+	/* The build tree (./ayac beside lua/), then an installed tree (bin/../share/lua),
+	 * so the binary finds the Lua half of its own version wherever it was put. */
 	if (getenv("LUA_PATH"))
-		lua_pushfstring(L, "%s;%s/lua/?.lua;%s/lua/?/init.lua", lua_tostring(L, -1), exe,
-				exe);
+		lua_pushfstring(L, "%s;%s/lua/?.lua;%s/lua/?/init.lua;%s/../share/lua/5.1/?.lua;"
+				"%s/../share/lua/5.1/?/init.lua", lua_tostring(L, -1), exe, exe,
+				exe, exe);
 	else
-		lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua;%s", exe, exe,
+		lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua;%s/../share/lua/5.1/?.lua;"
+				"%s/../share/lua/5.1/?/init.lua;%s", exe, exe, exe, exe,
 				lua_tostring(L, -1));
 	lua_setfield(L, -3, "path");
 	lua_pop(L, 1);

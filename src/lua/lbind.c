@@ -1,5 +1,5 @@
 /* Helpers shared by the binding's userdata files: boxed handles, owners, failures. */
-#include "ayac.h"
+#include <ayac/ayac.h>
 #include "lbind.h"
 
 void *lbind_push(lua_State *L, void *ptr, const char *tname, int owner_idx)

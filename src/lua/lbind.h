@@ -9,6 +9,13 @@
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <luajit.h>
+
+/* One LuaJIT for ayac, busted and nginx's Lua module: OpenResty's (Debian luajit2 /
+ * libluajit2-5.1-dev). Debian's other build lacks its JIT fixes and conflicts with it. */
+#ifndef OPENRESTY_LUAJIT
+#error "ayac builds against OpenResty's LuaJIT: apt-get install libluajit2-5.1-dev (make deps); see README.md"
+#endif
 
 #define LBIND_OBJ "ayac.obj"
 #define LBIND_PROG "ayac.prog"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ayac.h"
+#include <ayac/ayac.h>
 #include "btf/btf.h"
 #include "relo/relo.h"
 #include "lbind.h"

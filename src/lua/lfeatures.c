@@ -3,7 +3,7 @@
  * the probe itself failed) nil, "EPERM: Operation not permitted", "EPERM". */
 #include <string.h>
 
-#include "ayac.h"
+#include <ayac/ayac.h>
 #include "features/features.h"
 #include "lutil.h"
 

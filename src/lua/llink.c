@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ayac.h"
+#include <ayac/ayac.h>
 #include "lutil.h"
 
 void lbind_push_link(lua_State *L, struct ayac_link *link, int prog_idx)

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ayac.h"
+#include <ayac/ayac.h>
 #include "lutil.h"
 
 static struct ayac_map *check_map(lua_State *L, int idx)

@@ -1,6 +1,6 @@
 /* luaopen_ayac_core: the C half of require "ayac". lua/ayac/init.lua builds the
  * public module on top of it. */
-#include "ayac.h"
+#include <ayac/ayac.h>
 #include "lbind.h"
 
 static int l_errname(lua_State *L)

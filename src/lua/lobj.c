@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ayac.h"
+#include <ayac/ayac.h>
 #include "lutil.h"
 
 static const char *state_names[] = { "opened", "loaded", "closed" };

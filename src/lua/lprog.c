@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ayac.h"
+#include <ayac/ayac.h>
 #include "lutil.h"
 
 #define MAX_MAP_IDS 64

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "ayac.h"
+#include <ayac/ayac.h>
 #include "lutil.h"
 
 /* Registry key of the weak-valued table: core pointer -> live handle. */

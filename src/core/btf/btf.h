@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 #include <linux/btf.h>
-#include "ayac.h"
+#include <ayac/ayac.h>
 
 /* Parse and validate a raw BTF blob (header, types, strings). base is the BTF that a
  * split BTF (kernel module) builds on, or NULL. Errors: AYAC_EBTF with the reason. */

@@ -4,7 +4,7 @@
 #ifndef AYAC_ELF_SECTION_H
 #define AYAC_ELF_SECTION_H
 
-#include "ayac.h"
+#include <ayac/ayac.h>
 
 /* ---- section table (section.c) -------------------------------------------------------- */
 

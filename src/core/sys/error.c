@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ayac.h"
+#include <ayac/ayac.h>
 
 static _Thread_local char *err_msg;
 static _Thread_local size_t err_cap;

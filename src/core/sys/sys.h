@@ -6,7 +6,7 @@
 #define AYAC_SYS_H
 
 #include <linux/perf_event.h>
-#include "ayac.h"
+#include <ayac/ayac.h>
 
 #define AYAC_OBJ_NAME_LEN 16 /* BPF_OBJ_NAME_LEN: 15 characters and a NUL */
 #define BPF_INSN_SZ ((__u32)sizeof(struct bpf_insn))

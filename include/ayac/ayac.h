@@ -1,4 +1,5 @@
-/* ayac core: the library's API, used by the Lua binding and the host binary.
+/* libayac: the public C API of ayac's core (#include <ayac/ayac.h>, pkg-config ayac),
+ * also what the Lua binding and the host binary are built on.
  *
  * Conventions: functions that can fail return 0 (or a handle / fd) on success and a
  * negative errno (or NULL) on failure, after recording a message with context in the
@@ -226,6 +227,57 @@ int ayac_link_info(const struct ayac_link *link, struct bpf_link_info *info); /*
 /* Resolve a symbol in an ELF executable or shared library to the file offset uprobes
  * take (symtab, then dynsym; "name@VERSION" accepted). */
 int ayac_elf_symbol_offset(const char *path, const char *symbol, __u64 *offset);
+
+/* ---- kernel features (features/) ------------------------------------------------ */
+
+/* What this kernel can do, probed lazily, at most once per process per feature, and
+ * cached. Every answer is 1 (supported), 0 (not supported) or a negative errno when
+ * the probe itself failed for another reason (EPERM, ENOMEM…): unknown, never
+ * reported as "unsupported". AYAC_FEATURES="name=0,…" in the environment overrides
+ * answers (to test fallbacks). */
+enum ayac_feature {
+	/* BTF kinds and layouts the kernel's BTF loader accepts */
+	AYAC_FEAT_BTF,             /* BTF_LOAD at all */
+	AYAC_FEAT_BTF_FUNC,        /* FUNC / FUNC_PROTO */
+	AYAC_FEAT_BTF_GLOBAL_FUNC, /* FUNC with BTF_FUNC_GLOBAL linkage */
+	AYAC_FEAT_BTF_DATASEC,     /* VAR / DATASEC */
+	AYAC_FEAT_BTF_ZERO_DATASEC,/* DATASEC with no variables / zero size */
+	AYAC_FEAT_BTF_FLOAT,
+	AYAC_FEAT_BTF_DECL_TAG,
+	AYAC_FEAT_BTF_TYPE_TAG,
+	AYAC_FEAT_BTF_ENUM64,
+	/* programs, maps, helpers */
+	AYAC_FEAT_PROG_NAME,         /* prog_name / map_name attributes */
+	AYAC_FEAT_GLOBAL_DATA,       /* BPF_PSEUDO_MAP_VALUE (.data/.rodata/.bss) */
+	AYAC_FEAT_ARRAY_MMAP,        /* BPF_F_MMAPABLE arrays */
+	AYAC_FEAT_PROBE_READ_KERNEL, /* bpf_probe_read_{kernel,user} */
+	AYAC_FEAT_BPF_COOKIE,        /* bpf_get_attach_cookie */
+	AYAC_FEAT_BOUNDED_LOOPS,
+	AYAC_FEAT_BPF_LOOP,          /* bpf_loop helper */
+	AYAC_FEAT_RINGBUF,
+	AYAC_FEAT_MEMCG_ACCOUNT,     /* 1: memory is charged to memcg, RLIMIT_MEMLOCK unneeded */
+	AYAC_FEAT_CPUMAP_PROG_ID,
+	AYAC_FEAT_DEVMAP_PROG_ID,
+	AYAC_FEAT_JIT,               /* net.core.bpf_jit_enable */
+	AYAC_FEAT_UNPRIV_BPF,        /* kernel.unprivileged_bpf_disabled == 0 */
+	/* attach paths */
+	AYAC_FEAT_PERF_LINK,         /* BPF_LINK_CREATE with BPF_PERF_EVENT */
+	AYAC_FEAT_KPROBE_MULTI,
+	AYAC_FEAT_UPROBE_MULTI,
+	AYAC_FEAT_TCX,
+	AYAC_FEAT_NETKIT,
+	AYAC_FEAT_CGROUP_LINK,
+	AYAC_FEAT__COUNT
+};
+
+int ayac_feature(enum ayac_feature f);
+const char *ayac_feature_name(enum ayac_feature f);
+/* Why an answer is unknown (the errno text), or NULL. */
+const char *ayac_feature_why(enum ayac_feature f);
+int ayac_feature_prog_type(enum bpf_prog_type type);
+int ayac_feature_map_type(enum bpf_map_type type);
+/* helper_id usable from programs of this type (as bpftool feature probe decides). */
+int ayac_feature_helper(enum bpf_prog_type type, int helper_id);
 
 /* ---- file systems (fs_mount.c) --------------------------------------------------- */
 
