@@ -66,7 +66,10 @@ int main(int argc, char **argv)
 	return 0;
 }
 ]])
-		out, ok = h.capture(env .. "cc -o " .. q(exe) .. " " .. q(src) ..
+		-- Under `make asan` the library carries the sanitizer runtime: so must the program.
+		local sanitize = h.capture("ldd " .. q(stage .. "/usr/lib/libayac.so") .. " | grep -c libasan")
+		sanitize = tonumber(sanitize) ~= 0 and " -fsanitize=address,undefined" or ""
+		out, ok = h.capture(env .. "cc" .. sanitize .. " -o " .. q(exe) .. " " .. q(src) ..
 			" $(pkg-config --cflags --libs ayac) 2>&1")
 		assert.is_true(ok, out)
 		out, ok = h.capture("LD_LIBRARY_PATH=" .. q(stage .. "/usr/lib") .. " " .. q(exe) .. " " ..
@@ -76,7 +79,10 @@ int main(int argc, char **argv)
 		os.remove(src)
 		os.remove(exe)
 
-		local lua = ("cd / && LUA_PATH=%s LUA_CPATH=%s luajit -e %s 2>&1"):format(
+		-- A stock luajit loading a sanitizer build of core.so needs the runtime first.
+		local preload = sanitize ~= "" and ("LD_PRELOAD=%s ASAN_OPTIONS=detect_leaks=0 "):format(
+			h.capture("cc -print-file-name=libasan.so"):gsub("%s+$", "")) or ""
+		local lua = ("cd / && " .. preload .. "LUA_PATH=%s LUA_CPATH=%s luajit -e %s 2>&1"):format(
 			q(stage .. "/usr/share/lua/5.1/?.lua;" .. stage .. "/usr/share/lua/5.1/?/init.lua"),
 			q(stage .. "/usr/lib/" .. h.capture("cc -print-multiarch"):gsub("%s+$", "") ..
 				"/lua/5.1/?.so"),

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	__u32 key = (__u32)getpid();
 	__u64 count = 0;
 	struct ayac_obj *obj;
-	struct ayac_link *link;
+	struct ayac_link *link = NULL;
 	struct ayac_map *counts;
 	long i;
 	int rc = 1;
@@ -73,7 +73,8 @@ int main(int argc, char **argv)
 	}
 	printf("pid %u called getpid %llu times\n", key, (unsigned long long)count);
 	rc = 0;
+	ayac_link_free(link); /* detaches it (it is not pinned) */
 out:
-	ayac_obj_free(obj); /* detaches the link and closes every fd */
+	ayac_obj_free(obj); /* closes every fd, detaching links still attached */
 	return rc;
 }
