@@ -14,6 +14,7 @@ LDFLAGS += $(SANITIZE)
 CORE_LIBS = -lelf -lmnl -lz
 
 CORE_SRC = $(wildcard src/core/*.c)
+CORE_SRC += $(wildcard src/core/sys/*.c)
 LUA_SRC  = $(wildcard src/lua/*.c)
 HOST_SRC = $(wildcard src/host/*.c)
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)

@@ -359,7 +359,7 @@ static struct ayac_btf *assemble(const struct rewrite *r)
 	memcpy(blob + sizeof(h) + r->tlen, btf->strs, btf->strs_len);
 	if (r->slen)
 		memcpy(blob + sizeof(h) + r->tlen + btf->strs_len, r->strs, r->slen);
-	out = btf_parse_owned(blob, size, false, NULL);
+	out = btf_parse_owned(blob, size, false, false, NULL);
 	if (!out)
 		ayac_errctx("sanitize BTF: the rewritten BTF does not parse");
 	return out;
@@ -469,7 +469,7 @@ struct ayac_btf *ayac_btf_kernel_copy(const struct ayac_btf *btf)
 		ayac_seterr(-err, "BTF info of fd %d", btf->fd);
 		return NULL;
 	}
-	out = btf_parse_owned(data, info.btf_size, false, NULL);
+	out = btf_parse_owned(data, info.btf_size, false, false, NULL);
 	if (!out)
 		ayac_errctx("BTF from the kernel");
 	return out;

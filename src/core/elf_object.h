@@ -36,8 +36,9 @@ struct ayac_elf_global {
 };
 
 struct ayac_elf {
-	void *buf;               /* our copy of the object's bytes */
+	void *buf;               /* the object's bytes: our copy, or the file mapped */
 	size_t size;
+	bool mapped;             /* buf is a mapping (ayac_file_release either way) */
 	Elf *elf;
 	size_t nsecs, shstrndx;
 	struct ayac_elf_sec *secs;

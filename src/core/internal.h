@@ -198,8 +198,13 @@ struct ayac_obj {
 	struct ayac_core_state *core; /* CO-RE: btf = path target, candidate cache (core_cands.c) */
 };
 
-/* elf_object.c: parse the ELF into obj (programs, maps, BTF, relocations). */
+/* elf_object.c: parse the ELF into obj (programs, maps, BTF, relocations): from a copy
+ * of buf, or from bytes it takes over (released with ayac_file_release, also on error).
+ * ayac_elf_check_ident: the ELF header's first bytes say a BPF object (ELF64,
+ * little-endian, EM_BPF, ET_REL), before anything else is read. */
 int ayac_elf_open(struct ayac_obj *obj, const void *buf, size_t size);
+int ayac_elf_open_owned(struct ayac_obj *obj, void *buf, size_t size, bool mapped);
+int ayac_elf_check_ident(const unsigned char *head, size_t len);
 void ayac_elf_free(struct ayac_elf *elf);
 
 /* object.c: the object's BTF fd, or -1 when it has none or the kernel refused it. */
@@ -305,8 +310,35 @@ int ayac_probe_perf_open(const char *pmu, bool retprobe, const char *target, __u
 char *ayac_strdup(const char *s);           /* NULL on ENOMEM, after ayac_seterr */
 void *ayac_calloc(size_t n, size_t size);   /* NULL on ENOMEM (overflow checked), after ayac_seterr */
 void *ayac_reallocarray(void *p, size_t n, size_t size);
-/* Read a whole file; NULL with error set. */
-void *ayac_read_file(const char *path, size_t *size);
+
+/* ---- files the core parses (sys/file.c) ------------------------------------------------ */
+
+/* Largest files ayac parses: a BPF object or raw BTF beyond 1 GiB is not one (objects
+ * are KBs to a few MBs, vmlinux BTF ~6 MB); an ELF searched for .BTF (a vmlinux image
+ * with debug info) may be larger, and only its headers and .BTF are read. */
+#define AYAC_OBJ_MAX_SIZE ((size_t)1 << 30)
+#define AYAC_BTF_MAX_SIZE ((size_t)1 << 30)
+#define AYAC_BTF_ELF_MAX_SIZE ((size_t)4 << 30)
+
+struct ayac_file {
+	int fd;
+	const char *path;
+	size_t size;                /* from fstat; after ayac_file_map, the bytes in data */
+	unsigned char head[64];     /* the first bytes (an ELF64 header's worth) */
+	size_t head_len;
+	void *data;                 /* after ayac_file_map */
+	bool mapped;                /* data is a mapping, else malloc-ed */
+};
+
+/* Open a regular file and read its first bytes (f->head); always ayac_file_close. */
+int ayac_file_open(struct ayac_file *f, const char *path);
+/* The whole file in f->data: mapped private and read-only (read when it cannot be
+ * mapped). Files over max bytes are refused with EFBIG (`what`: "a BPF object"). */
+int ayac_file_map(struct ayac_file *f, size_t max, const char *what);
+/* Hand f->data over (release it with ayac_file_release); ayac_file_close won't. */
+void *ayac_file_take(struct ayac_file *f, size_t *size, bool *mapped);
+void ayac_file_release(void *data, size_t size, bool mapped);
+void ayac_file_close(struct ayac_file *f);
 /* Copy name into a buffer of 16, keeping only characters the kernel accepts in object
  * names ([A-Za-z0-9_.]) and truncating as libbpf does. */
 void ayac_kernel_obj_name(char out[AYAC_OBJ_NAME_LEN], const char *name);

@@ -64,25 +64,38 @@ struct ayac_obj *ayac_obj_open_mem(const void *buf, size_t size, const char *nam
 	return obj;
 }
 
+/* The header is checked before the size, and the size before anything is mapped: a
+ * file that is not a BPF object, or is too large to be one, costs one read of 64 bytes. */
 struct ayac_obj *ayac_obj_open_file(const char *path, const struct ayac_open_opts *opts)
 {
 	struct ayac_obj *obj = NULL;
+	struct ayac_file f;
 	char *name = default_name(path);
 	size_t size;
+	bool mapped;
 	void *buf;
 
 	if (!name)
 		return NULL;
-	buf = ayac_read_file(path, &size);
-	if (buf) {
-		obj = obj_new(name, opts);
-		if (obj && ayac_elf_open(obj, buf, size)) {
-			ayac_errctx("open '%s'", path);
-			ayac_obj_free(obj);
-			obj = NULL;
-		}
+	if (ayac_file_open(&f, path))
+		goto out;
+	if (ayac_elf_check_ident(f.head, f.head_len)) {
+		ayac_errctx("open '%s'", path);
+		goto out;
 	}
-	free(buf);
+	if (ayac_file_map(&f, AYAC_OBJ_MAX_SIZE, "a BPF object"))
+		goto out;
+	obj = obj_new(name, opts);
+	if (!obj)
+		goto out;
+	buf = ayac_file_take(&f, &size, &mapped);
+	if (ayac_elf_open_owned(obj, buf, size, mapped)) {
+		ayac_errctx("open '%s'", path);
+		ayac_obj_free(obj);
+		obj = NULL;
+	}
+out:
+	ayac_file_close(&f);
 	free(name);
 	return obj;
 }
