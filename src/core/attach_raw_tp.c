@@ -9,10 +9,11 @@
 
 #define RAW_TP_NAME_MAX 512
 
-/* What a BTF-id attach is called, for messages and link:kind(). */
-static const char *tracing_kind(const struct ayac_prog *prog)
+/* What a BTF-id attach is called, for messages and link:kind() (also of a link reopened
+ * from a pin: link_kind.c). */
+const char *ayac_tracing_kind(enum bpf_prog_type type, enum bpf_attach_type attach_type)
 {
-	switch (prog->type) {
+	switch (type) {
 	case BPF_PROG_TYPE_LSM:
 		return "lsm";
 	case BPF_PROG_TYPE_EXT:
@@ -22,7 +23,7 @@ static const char *tracing_kind(const struct ayac_prog *prog)
 	default:
 		return "tracing";
 	}
-	switch (prog->attach_type) {
+	switch (attach_type) {
 	case BPF_TRACE_RAW_TP:
 		return "tp_btf";
 	case BPF_TRACE_FENTRY:
@@ -76,7 +77,7 @@ struct ayac_link *ayac_attach_raw_tp(struct ayac_prog *prog, const char *name)
 	if (prog_fd < 0)
 		goto fail;
 	if (!name)
-		what = tracing_kind(prog);
+		what = ayac_tracing_kind(prog->type, prog->attach_type);
 	if (name && (!*name || strlen(name) >= RAW_TP_NAME_MAX)) {
 		ayac_seterr(EINVAL, "bad raw tracepoint name");
 		goto fail;

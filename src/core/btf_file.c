@@ -103,13 +103,41 @@ static struct ayac_btf *parse_elf(void *buf, size_t size, const char *path,
 	return btf;
 }
 
+/* What the first bytes of f say it is: 1 an ELF file, 0 raw BTF; < 0 neither (error set).
+ * And whether its size is within the limit for that. */
+static int btf_file_kind(const struct ayac_file *f)
+{
+	bool elf = f->head_len >= SELFMAG && memcmp(f->head, ELFMAG, SELFMAG) == 0;
+	size_t max = elf ? AYAC_BTF_ELF_MAX_SIZE : AYAC_BTF_MAX_SIZE;
+
+	if (!elf && !is_raw_btf(f->head, f->head_len))
+		return ayac_seterr(AYAC_EBTF, "'%s' is neither raw BTF nor an ELF file", f->path);
+	if (f->size > max)
+		return ayac_seterr(EFBIG, "'%s' is %zu bytes: more than ayac reads as %s (at most "
+				   "%zu MiB)", f->path, f->size, elf ? "an ELF file to search for .BTF"
+				   : "raw BTF", max >> 20);
+	return elf;
+}
+
+int ayac_btf_file_check(const char *path)
+{
+	struct ayac_file f;
+	int err = ayac_file_open(&f, path);
+
+	if (!err && (err = btf_file_kind(&f)) > 0)
+		err = 0;
+	ayac_file_close(&f);
+	return err;
+}
+
 /* The header says which (raw BTF, or an ELF to search for .BTF) before anything else is
  * read, and the size is checked before the file is mapped. */
 struct ayac_btf *ayac_btf_parse_file(const char *path, const struct ayac_btf *base)
 {
 	struct ayac_btf *btf = NULL;
 	struct ayac_file f;
-	bool elf, mapped;
+	int kind;
+	bool mapped;
 	size_t size;
 	void *buf;
 
@@ -121,15 +149,10 @@ struct ayac_btf *ayac_btf_parse_file(const char *path, const struct ayac_btf *ba
 			ayac_errctx("'%s'", path);
 		goto out;
 	}
-	elf = f.head_len >= SELFMAG && memcmp(f.head, ELFMAG, SELFMAG) == 0;
-	if (!elf && !is_raw_btf(f.head, f.head_len)) {
-		ayac_seterr(AYAC_EBTF, "'%s' is neither raw BTF nor an ELF file", path);
+	if ((kind = btf_file_kind(&f)) < 0 ||
+	    ayac_file_map(&f, kind ? AYAC_BTF_ELF_MAX_SIZE : AYAC_BTF_MAX_SIZE, "BTF"))
 		goto out;
-	}
-	if (ayac_file_map(&f, elf ? AYAC_BTF_ELF_MAX_SIZE : AYAC_BTF_MAX_SIZE,
-			  elf ? "an ELF file to search for .BTF" : "raw BTF"))
-		goto out;
-	if (elf) {
+	if (kind) {
 		btf = parse_elf(f.data, f.size, path, base);
 		goto out;
 	}

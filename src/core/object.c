@@ -135,6 +135,15 @@ static void release_kernel(struct ayac_obj *obj)
 		ayac_btf_close_fd(obj->btf);
 }
 
+/* btf = path names a file the caller wants used: one that is missing or is not BTF is
+ * an error even when nothing needs it (an object without CO-RE relocations). */
+static int check_btf_path(const struct ayac_obj *obj)
+{
+	if (obj->btf_path && ayac_btf_file_check(obj->btf_path))
+		return ayac_errctx("target BTF (btf = '%s')", obj->btf_path);
+	return 0;
+}
+
 int ayac_obj_load(struct ayac_obj *obj)
 {
 	int err;
@@ -147,7 +156,9 @@ int ayac_obj_load(struct ayac_obj *obj)
 	 * line info, not the load itself (libbpf behaves the same way). */
 	if (obj->btf && (ayac_btf_sanitize(obj) || ayac_btf_fd(obj->btf) < 0))
 		obj->btf_load_error = ayac_strdup(ayac_errmsg());
-	err = ayac_externs_resolve(obj);
+	err = check_btf_path(obj);
+	if (!err)
+		err = ayac_externs_resolve(obj);
 	if (!err)
 		err = load_maps(obj);
 	if (!err)
