@@ -24,7 +24,9 @@ int ayac_file_open(struct ayac_file *f, const char *path)
 
 	memset(f, 0, sizeof(*f));
 	f->path = path;
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given by mistake is refused below instead of waiting for a
+	 * writer; it changes nothing for regular files. */
+	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (f->fd < 0)
 		return ayac_seterr(errno, "open '%s'", path);
 	if (fstat(f->fd, &st) < 0)
