@@ -57,16 +57,18 @@ $(BUILD)/%.o: %.c $(CORE_HDR) include/ayac/ayac.h $(wildcard src/lua/*.h)
 
 $(LIB_A): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
 
 # The shared library: soname libayac.so.$(SOVER); the Lua module and the host binary
 # link the core statically instead (one copy per process either way: the host never
 # loads core.so, and a stock luajit loads only core.so).
 $(LIB_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(LDFLAGS) -Wl,-soname,libayac.so.$(SOVER) -o $@ $(CORE_OBJ) $(CORE_LIBS)
-	ln -sf libayac.so.$(VERSION) $(BUILD)/libayac.so.$(SOVER)
-	ln -sf libayac.so.$(SOVER) $(BUILD)/libayac.so
+	@echo "  LD      $@"
+	@$(CC) -shared $(LDFLAGS) -Wl,-soname,libayac.so.$(SOVER) -o $@ $(CORE_OBJ) $(CORE_LIBS)
+	@ln -sf libayac.so.$(VERSION) $(BUILD)/libayac.so.$(SOVER)
+	@ln -sf libayac.so.$(SOVER) $(BUILD)/libayac.so
 
 # The C example, built against the library the way a user would (header + -layac).
 $(EXAMPLE_C): examples/c/getpid_count.c include/ayac/ayac.h $(LIB_SO)
@@ -75,11 +77,13 @@ $(EXAMPLE_C): examples/c/getpid_count.c include/ayac/ayac.h $(LIB_SO)
 
 $(MODULE): $(LUA_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(LDFLAGS) -o $@ $(LUA_OBJ) $(CORE_OBJ) $(CORE_LIBS)
+	@echo "  LD      $@"
+	@$(CC) -shared $(LDFLAGS) -o $@ $(LUA_OBJ) $(CORE_OBJ) $(CORE_LIBS)
 
 # The host exports its symbols (-E) so that LuaJIT's ffi.C sees the fast C ABI.
 $(HOST): $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ)
-	$(CC) $(LDFLAGS) -Wl,-E -o $@ $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ) $(LUAJIT_LIBS) $(CORE_LIBS) -ldl -lm
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -Wl,-E -o $@ $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ) $(LUAJIT_LIBS) $(CORE_LIBS) -ldl -lm
 
 # vmlinux.h from ayac's own BTF-to-C dumper: made again when the dumper changes, not
 # every time the host binary is relinked.

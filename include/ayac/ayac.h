@@ -186,7 +186,7 @@ int ayac_fast_next_key(int map_fd, const void *key, void *next_key);
 
 struct ayac_uprobe_opts {
 	const char *path;      /* executable or shared library */
-	const char *symbol;    /* NULL: use offset alone */
+	const char *symbol;    /* NULL: offset alone is the file offset (0 too, as libbpf) */
 	__u64 offset;          /* added to the symbol's offset, or the file offset itself */
 	int pid;               /* -1: every process */
 	bool retprobe;

@@ -178,7 +178,7 @@ struct ayac_link *ayac_link_from_pin(const char *path)
 	}
 	/* Belongs to no object here; the pin is what keeps it attached. */
 	link->kind = AYAC_LINK_BPF;
-	link->what = "pinned";
+	link->what = ayac_link_kind_of_fd(fd);
 	link->fd = fd;
 	link->perf_fd = -1;
 	link->pinned = true;

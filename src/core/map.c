@@ -12,6 +12,9 @@
 #include "elf/elf.h"
 #include "features/features.h"
 
+/* Pin-by-name races lost in a row before giving up (create_pinned). */
+#define PIN_RACE_ROUNDS 8
+
 static inline __u64 ptr_to_u64(const void *p)
 {
 	return (__u64)(unsigned long)p;
@@ -138,13 +141,14 @@ static int check_reuse(const struct ayac_map *map, int fd, const char *path)
 		return ayac_seterr(err, "map '%s': inspect pinned map '%s'", map->name, path);
 	if (info.type != map->def.type || info.key_size != map->def.key_size ||
 	    info.value_size != map->def.value_size || info.max_entries != map->def.max_entries ||
-	    info.map_flags != map->def.map_flags)
+	    info.map_flags != map->def.map_flags || info.map_extra != map->def.map_extra)
 		return ayac_seterr(EINVAL, "map '%s': the map pinned at '%s' differs (type %u, key %u, "
-				   "value %u, max_entries %u, flags 0x%x; this object wants %u, %u, %u, "
-				   "%u, 0x%x)", map->name, path, info.type, info.key_size,
-				   info.value_size, info.max_entries, info.map_flags, map->def.type,
+				   "value %u, max_entries %u, flags 0x%x, map_extra %llu; this object "
+				   "wants %u, %u, %u, %u, 0x%x, %llu)", map->name, path, info.type,
+				   info.key_size, info.value_size, info.max_entries, info.map_flags,
+				   (unsigned long long)info.map_extra, map->def.type,
 				   map->def.key_size, map->def.value_size, map->def.max_entries,
-				   map->def.map_flags);
+				   map->def.map_flags, (unsigned long long)map->def.map_extra);
 	return 0;
 }
 
@@ -242,36 +246,70 @@ static int create_fresh(struct ayac_map *map, int btf_fd)
 	return map->data ? init_data_map(map) : 0;
 }
 
+/* The map pinned at map->pin_path, if this object can use it: 1 with map->fd set (a map
+ * this load created before is closed first), 0 when nothing is pinned there. */
+static int reuse_pinned(struct ayac_map *map)
+{
+	int fd = sys_obj_get(map->pin_path), err;
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return ayac_seterr(fd, "map '%s': open pin '%s'", map->name, map->pin_path);
+	if ((err = check_reuse(map, fd, map->pin_path))) {
+		close(fd);
+		return err;
+	}
+	ayac_map_close(map);
+	map->fd = fd;
+	map->reused = true;
+	return 1;
+}
+
+/* Processes loading the same object at once race to pin: the first BPF_OBJ_PIN wins and
+ * the others get EEXIST. As libbpf does, a loser drops the map it made and takes the
+ * winner's, after the same compatibility check; when that pin is gone again by the
+ * time we look (ENOENT: unpinned in between), we pin ours once more. A bounded number
+ * of rounds: only a pin removed and remade in a loop by someone else runs out. */
+static int create_pinned(struct ayac_map *map, int btf_fd)
+{
+	int err, round;
+
+	for (round = 0; round < PIN_RACE_ROUNDS; round++) {
+		if ((err = reuse_pinned(map)))
+			return err < 0 ? err : 0;
+		if (map->fd < 0 && ((err = check_global_data(map)) ||
+				    (err = create_fresh(map, btf_fd))))
+			return err;
+		if ((err = ayac_ensure_bpffs()))
+			return err;
+		err = sys_obj_pin(map->fd, map->pin_path);
+		if (err != -EEXIST)
+			return err ? ayac_seterr(err, "map '%s': pin at '%s'", map->name,
+						 map->pin_path) : 0;
+	}
+	return ayac_seterr(EEXIST, "map '%s': pin at '%s': the pin kept appearing and vanishing "
+			   "over %d attempts (another process pins and removes it in a loop?)",
+			   map->name, map->pin_path, PIN_RACE_ROUNDS);
+}
+
 int ayac_map_create_in_kernel(struct ayac_map *map)
 {
-	int btf_fd = -1, fd, err;
+	int btf_fd, err;
 
 	if (map->fd >= 0)
 		return 0;
 	if ((err = resolve_pin_path(map)))
 		return err;
-	if (map->pin_path) {
-		fd = sys_obj_get(map->pin_path);
-		if (fd >= 0) {
-			if ((err = check_reuse(map, fd, map->pin_path))) {
-				close(fd);
-				return err;
-			}
-			map->fd = fd;
-			map->reused = true;
-			return 0;
-		}
-		if (fd != -ENOENT)
-			return ayac_seterr(fd, "map '%s': open pin '%s'", map->name, map->pin_path);
-	}
 	btf_fd = ayac_obj_btf_fd(map->obj);
-	if ((err = check_global_data(map)) || (err = create_fresh(map, btf_fd < 0 ? -1 : btf_fd)))
-		goto fail;
-	if (map->pin_path && (err = ayac_map_pin(map, map->pin_path)))
-		goto fail;
-	return 0;
-fail:
-	ayac_map_close(map);
+	if (btf_fd < 0)
+		btf_fd = -1;
+	if (map->pin_path)
+		err = create_pinned(map, btf_fd);
+	else if (!(err = check_global_data(map)))
+		err = create_fresh(map, btf_fd);
+	if (err)
+		ayac_map_close(map);
 	return err;
 }
 

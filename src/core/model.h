@@ -26,6 +26,13 @@ void ayac_prog_destroy(struct ayac_prog *prog);
  * fds (closes them on failure). */
 struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind,
 				const char *what, int fd, int perf_fd);
+/* What a bpf_link fd is, asked of the kernel and named as ayac names its own links
+ * ("tracepoint", "uprobe", "raw_tp", "fentry", …, "xdp", "cgroup", "tcx"; "link" when the
+ * kernel does not say). link_kind.c */
+const char *ayac_link_kind_of_fd(int fd);
+/* The kind of a BTF-id attach: "tp_btf", "fentry", "fexit", "fmod_ret", "lsm",
+ * "freplace", "tracing". link_kind.c */
+const char *ayac_tracing_kind(enum bpf_prog_type type, enum bpf_attach_type attach_type);
 /* obj close: detach every link that is not pinned and forget the object. */
 void ayac_links_release_obj(struct ayac_obj *obj);
 /* The loaded program's fd, or a negative error with a bare message ("the program is

@@ -67,25 +67,38 @@ struct ayac_obj *ayac_obj_open_mem(const void *buf, size_t size, const char *nam
 	return obj;
 }
 
+/* The header is checked before the size, and the size before anything is mapped: a
+ * file that is not a BPF object, or is too large to be one, costs one read of 64 bytes. */
 struct ayac_obj *ayac_obj_open_file(const char *path, const struct ayac_open_opts *opts)
 {
 	struct ayac_obj *obj = NULL;
+	struct ayac_file f;
 	char *name = default_name(path);
 	size_t size;
+	bool mapped;
 	void *buf;
 
 	if (!name)
 		return NULL;
-	buf = ayac_read_file(path, &size);
-	if (buf) {
-		obj = obj_new(name, opts);
-		if (obj && ayac_elf_open(obj, buf, size)) {
-			ayac_errctx("open '%s'", path);
-			ayac_obj_free(obj);
-			obj = NULL;
-		}
+	if (ayac_file_open(&f, path))
+		goto out;
+	if (ayac_elf_check_ident(f.head, f.head_len)) {
+		ayac_errctx("open '%s'", path);
+		goto out;
 	}
-	free(buf);
+	if (ayac_file_map(&f, AYAC_OBJ_MAX_SIZE, "a BPF object"))
+		goto out;
+	obj = obj_new(name, opts);
+	if (!obj)
+		goto out;
+	buf = ayac_file_take(&f, &size, &mapped);
+	if (ayac_elf_open_owned(obj, buf, size, mapped)) {
+		ayac_errctx("open '%s'", path);
+		ayac_obj_free(obj);
+		obj = NULL;
+	}
+out:
+	ayac_file_close(&f);
 	free(name);
 	return obj;
 }
@@ -125,6 +138,15 @@ static void release_kernel(struct ayac_obj *obj)
 		ayac_btf_close_fd(obj->btf);
 }
 
+/* btf = path names a file the caller wants used: one that is missing or is not BTF is
+ * an error even when nothing needs it (an object without CO-RE relocations). */
+static int check_btf_path(const struct ayac_obj *obj)
+{
+	if (obj->btf_path && ayac_btf_file_check(obj->btf_path))
+		return ayac_errctx("target BTF (btf = '%s')", obj->btf_path);
+	return 0;
+}
+
 int ayac_obj_load(struct ayac_obj *obj)
 {
 	int err;
@@ -137,7 +159,9 @@ int ayac_obj_load(struct ayac_obj *obj)
 	 * line info, not the load itself (libbpf behaves the same way). */
 	if (obj->btf && (ayac_btf_sanitize(obj) || ayac_btf_fd(obj->btf) < 0))
 		obj->btf_load_error = ayac_strdup(ayac_errmsg());
-	err = ayac_externs_resolve(obj);
+	err = check_btf_path(obj);
+	if (!err)
+		err = ayac_externs_resolve(obj);
 	if (!err)
 		err = load_maps(obj);
 	if (!err)

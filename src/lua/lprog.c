@@ -317,7 +317,7 @@ static struct ayac_link *attach_uprobe(lua_State *L, struct ayac_prog *prog)
 	memset(&o, 0, sizeof(o));
 	o.path = lutil_opt_string(L, 2, "path", NULL);
 	if (!o.path)
-		luaL_argerror(L, 2, "path: string expected");
+		luaL_argerror(L, 2, "path: string expected (the executable or library to probe)");
 	o.symbol = lutil_opt_string(L, 2, "symbol", NULL);
 	offset = lutil_opt_int(L, 2, "offset", -1, 0, LUTIL_U64_END);
 	if (!o.symbol && offset < 0)
@@ -336,11 +336,29 @@ static struct ayac_link *attach_kprobe(lua_State *L, struct ayac_prog *prog)
 	memset(&o, 0, sizeof(o));
 	o.func = lutil_opt_string(L, 2, "func", NULL);
 	if (!o.func)
-		luaL_argerror(L, 2, "func: string expected");
+		luaL_argerror(L, 2, "func: string expected (the kernel function to probe)");
 	o.offset = (__u64)lutil_opt_int(L, 2, "offset", 0, 0, LUTIL_U64_END);
 	o.retprobe = lutil_opt_bool(L, 2, "retprobe", false);
 	o.cookie = (__u64)lutil_opt_int(L, 2, "cookie", 0, 0, LUTIL_U64_END);
 	return ayac_attach_kprobe(prog, &o);
+}
+
+/* kprobe and uprobe programs are one program type: the target table says which it is
+ * (path: a uprobe, func: a kprobe), and when it says neither, the section name does. */
+static bool target_is_uprobe(lua_State *L, struct ayac_prog *prog)
+{
+	const char *sec = ayac_prog_section(prog);
+	bool has_path, has_func;
+
+	lua_getfield(L, 2, "path");
+	has_path = !lua_isnil(L, -1);
+	lua_getfield(L, 2, "func");
+	has_func = !lua_isnil(L, -1);
+	lua_pop(L, 2);
+	if (has_path || has_func)
+		return has_path;
+	return sec && (!strncmp(sec, "uprobe", 6) || !strncmp(sec, "uretprobe", 9) ||
+		       !strncmp(sec, "usdt", 4));
 }
 
 static struct ayac_link *attach_target(lua_State *L, struct ayac_prog *prog)
@@ -357,8 +375,7 @@ static struct ayac_link *attach_target(lua_State *L, struct ayac_prog *prog)
 		return ayac_attach_raw_tp(prog, NULL);
 	case BPF_PROG_TYPE_KPROBE:
 		luaL_checktype(L, 2, LUA_TTABLE);
-		lua_getfield(L, 2, "path");
-		return lua_isnil(L, -1) ? attach_kprobe(L, prog) : attach_uprobe(L, prog);
+		return target_is_uprobe(L, prog) ? attach_uprobe(L, prog) : attach_kprobe(L, prog);
 	default:
 		if (!lua_istable(L, 2) && lua_type(L, 2) != LUA_TSTRING)
 			luaL_argerror(L, 2, "attach target (table) expected");
@@ -366,6 +383,20 @@ static struct ayac_link *attach_target(lua_State *L, struct ayac_prog *prog)
 			    ayac_prog_name(prog), lua_typename(L, lua_type(L, 2)));
 		return NULL;
 	}
+}
+
+/* A tracepoint full of programs (E2BIG): in Lua, links that nobody holds any more are
+ * still attached until the collector frees them, which is easy to forget. */
+static int attach_fail(lua_State *L)
+{
+	if (ayac_errnum() != E2BIG)
+		return lbind_fail(L);
+	lua_pushnil(L);
+	lua_pushfstring(L, "%s (a link nobody references stays attached until the garbage "
+			"collector frees it: link:detach() the ones you are done with, or run "
+			"collectgarbage())", ayac_errmsg());
+	lua_pushstring(L, ayac_errname(E2BIG));
+	return 3;
 }
 
 static int prog_attach(lua_State *L)
@@ -378,7 +409,7 @@ static int prog_attach(lua_State *L)
 	else
 		link = attach_target(L, prog);
 	if (!link)
-		return lbind_fail(L);
+		return attach_fail(L);
 	lbind_push_link(L, link, 1);
 	return 1;
 }

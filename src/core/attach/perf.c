@@ -33,6 +33,21 @@ static int perf_link_create(int prog_fd, int perf_fd, __u64 cookie)
 	return sys_bpf_fd(BPF_LINK_CREATE, &attr, sizeof(attr));
 }
 
+/* A tracepoint holds at most this many programs, all processes' together (the kernel's
+ * BPF_TRACE_MAX_PROGS); one more is E2BIG. */
+#define TRACE_MAX_PROGS 64
+
+/* The failed attach, named; E2BIG alone would not say what is full. */
+static void attach_error(int err, const char *op)
+{
+	if (err == -E2BIG)
+		ayac_seterr(err, "%s: the kernel allows at most %d BPF programs on one tracepoint "
+			    "(all processes' together); detach links no longer needed",
+			    op, TRACE_MAX_PROGS);
+	else
+		ayac_seterr(err, "%s", op);
+}
+
 /* Errors that say "this kernel has no perf bpf_link" rather than "this attach is wrong". */
 static bool no_perf_link(int err)
 {
@@ -76,7 +91,7 @@ static struct ayac_link *perf_attach(struct ayac_prog *prog, int perf_fd, const 
 			return ayac_link_new(prog, AYAC_LINK_PERF_LINK, what, link_fd, perf_fd);
 		}
 		if (have_link > 0 || !no_perf_link(link_fd)) {
-			ayac_seterr(-link_fd, "BPF_LINK_CREATE on perf event");
+			attach_error(link_fd, "BPF_LINK_CREATE on perf event");
 			goto fail;
 		}
 	}
@@ -87,7 +102,7 @@ static struct ayac_link *perf_attach(struct ayac_prog *prog, int perf_fd, const 
 	}
 	err = perf_set_bpf(perf_fd, prog_fd);
 	if (err < 0) {
-		ayac_seterr(-err, "PERF_EVENT_IOC_SET_BPF");
+		attach_error(err, "PERF_EVENT_IOC_SET_BPF");
 		goto fail;
 	}
 	return ayac_link_new(prog, AYAC_LINK_PERF_IOCTL, what, -1, perf_fd);

@@ -9,33 +9,6 @@
 
 #define RAW_TP_NAME_MAX 512
 
-/* What a BTF-id attach is called, for messages and link:kind(). */
-static const char *tracing_kind(const struct ayac_prog *prog)
-{
-	switch (prog->type) {
-	case BPF_PROG_TYPE_LSM:
-		return "lsm";
-	case BPF_PROG_TYPE_EXT:
-		return "freplace";
-	case BPF_PROG_TYPE_TRACING:
-		break;
-	default:
-		return "tracing";
-	}
-	switch (prog->attach_type) {
-	case BPF_TRACE_RAW_TP:
-		return "tp_btf";
-	case BPF_TRACE_FENTRY:
-		return "fentry";
-	case BPF_TRACE_FEXIT:
-		return "fexit";
-	case BPF_MODIFY_RETURN:
-		return "fmod_ret";
-	default:
-		return "tracing";
-	}
-}
-
 /* For messages: the BTF target as the section names it ("sys_enter" of tp_btf/sys_enter). */
 static const char *btf_target(const struct ayac_prog *prog)
 {
@@ -76,7 +49,7 @@ struct ayac_link *ayac_attach_raw_tp(struct ayac_prog *prog, const char *name)
 	if (prog_fd < 0)
 		goto fail;
 	if (!name)
-		what = tracing_kind(prog);
+		what = ayac_tracing_kind(prog->type, prog->attach_type);
 	if (name && (!*name || strlen(name) >= RAW_TP_NAME_MAX)) {
 		ayac_seterr(EINVAL, "bad raw tracepoint name");
 		goto fail;

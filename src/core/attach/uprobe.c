@@ -76,9 +76,7 @@ static int probe_offset(const char *path, const struct ayac_uprobe_opts *opts, _
 	int err;
 
 	if (!opts->symbol) {
-		/* File offset 0 is the ELF header, never code: the caller forgot the target. */
-		if (!opts->offset)
-			return ayac_seterr(EINVAL, "needs a symbol or an offset");
+		/* No symbol: the offset is the file offset, 0 included, as in libbpf. */
 		*off = opts->offset;
 		return 0;
 	}

@@ -70,7 +70,7 @@ struct btf_type *ayac_btf_type_mut(struct ayac_btf *btf, __u32 id)
 		return NULL;
 	}
 	if (btf->mapped) {
-		/* The shared vmlinux is the kernel's read-only mapping. */
+		/* A BTF parsed in place from a file mapping (vmlinux from sysfs, a raw BTF file). */
 		ayac_seterr(EROFS, "BTF type [%u] belongs to a read-only BTF", id);
 		return NULL;
 	}
@@ -246,7 +246,8 @@ static void btf_destroy(struct ayac_btf *btf)
 	free(btf);
 }
 
-struct ayac_btf *btf_parse_owned(void *data, size_t size, bool mapped, const struct ayac_btf *base)
+struct ayac_btf *btf_parse_owned(void *data, size_t size, bool mapped, bool trusted,
+				 const struct ayac_btf *base)
 {
 	struct ayac_btf *btf = calloc(1, sizeof(*btf));
 	int err;
@@ -270,7 +271,7 @@ struct ayac_btf *btf_parse_owned(void *data, size_t size, bool mapped, const str
 	if (!err)
 		err = check_strings(btf);
 	if (!err)
-		err = btf_check_types(btf, mapped);
+		err = btf_check_types(btf, trusted);
 	if (err) {
 		btf_destroy(btf);
 		return NULL;
@@ -293,7 +294,7 @@ struct ayac_btf *ayac_btf_parse(const void *data, size_t size, const struct ayac
 	}
 	if (size)
 		memcpy(copy, data, size);
-	return btf_parse_owned(copy, size, false, base);
+	return btf_parse_owned(copy, size, false, false, base);
 }
 
 void ayac_btf_free(struct ayac_btf *btf)

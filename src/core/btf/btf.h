@@ -14,6 +14,9 @@
 struct ayac_btf *ayac_btf_parse(const void *data, size_t size, const struct ayac_btf *base);
 /* A file holding raw BTF (/sys/kernel/btf/...) or an ELF with a .BTF section. */
 struct ayac_btf *ayac_btf_parse_file(const char *path, const struct ayac_btf *base);
+/* A file that can be BTF (raw BTF or an ELF, within the size limits), without parsing
+ * it: 0, or the error set. */
+int ayac_btf_file_check(const char *path);
 /* vmlinux BTF, read once per process on first use and shared; never freed by callers. */
 struct ayac_btf *ayac_btf_vmlinux(void);
 void ayac_btf_free(struct ayac_btf *btf);

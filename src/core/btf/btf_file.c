@@ -1,5 +1,6 @@
 /* BTF from files (raw BTF, or an ELF's .BTF section), the shared vmlinux BTF, and
  * loading a BTF into the kernel. */
+#include <byteswap.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -24,24 +25,26 @@
  * and, being the kernel's verified memory, no second validation (btf_check_types). Only
  * a file on sysfs qualifies, not whatever else may be mounted at that path. NULL when
  * the file cannot be mapped, so the caller reads it instead. */
-static void *map_sysfs_btf(const char *path, size_t *size)
+static void *map_sysfs_btf(const struct ayac_file *f)
 {
 	struct statfs sfs;
-	struct stat st;
-	void *p = MAP_FAILED;
-	int fd;
+	void *p;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (f->size == 0 || fstatfs(f->fd, &sfs) < 0 || sfs.f_type != SYSFS_MAGIC)
 		return NULL;
-	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == SYSFS_MAGIC && fstat(fd, &st) == 0 &&
-	    st.st_size > 0)
-		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return NULL;
-	*size = (size_t)st.st_size;
-	return p;
+	p = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, f->fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Raw BTF starts with its magic, in either byte order (the parser names the wrong one). */
+static bool is_raw_btf(const unsigned char *head, size_t len)
+{
+	__u16 magic;
+
+	if (len < sizeof(magic))
+		return false;
+	memcpy(&magic, head, sizeof(magic));
+	return magic == BTF_MAGIC || magic == bswap_16(BTF_MAGIC);
 }
 
 static int elf_find_btf(Elf *elf, const char *path, Elf_Data **out)
@@ -98,29 +101,65 @@ static struct ayac_btf *parse_elf(void *buf, size_t size, const char *path,
 	return btf;
 }
 
+/* What the first bytes of f say it is: 1 an ELF file, 0 raw BTF; < 0 neither (error set).
+ * And whether its size is within the limit for that. */
+static int btf_file_kind(const struct ayac_file *f)
+{
+	bool elf = f->head_len >= SELFMAG && memcmp(f->head, ELFMAG, SELFMAG) == 0;
+	size_t max = elf ? AYAC_BTF_ELF_MAX_SIZE : AYAC_BTF_MAX_SIZE;
+
+	if (!elf && !is_raw_btf(f->head, f->head_len))
+		return ayac_seterr(AYAC_EBTF, "'%s' is neither raw BTF nor an ELF file", f->path);
+	if (f->size > max)
+		return ayac_seterr(EFBIG, "'%s' is %zu bytes: more than ayac reads as %s (at most "
+				   "%zu MiB)", f->path, f->size, elf ? "an ELF file to search for .BTF"
+				   : "raw BTF", max >> 20);
+	return elf;
+}
+
+int ayac_btf_file_check(const char *path)
+{
+	struct ayac_file f;
+	int err = ayac_file_open(&f, path);
+
+	if (!err && (err = btf_file_kind(&f)) > 0)
+		err = 0;
+	ayac_file_close(&f);
+	return err;
+}
+
+/* The header says which (raw BTF, or an ELF to search for .BTF) before anything else is
+ * read, and the size is checked before the file is mapped. */
 struct ayac_btf *ayac_btf_parse_file(const char *path, const struct ayac_btf *base)
 {
-	struct ayac_btf *btf;
-	size_t size = 0;
+	struct ayac_btf *btf = NULL;
+	struct ayac_file f;
+	int kind;
+	bool mapped;
+	size_t size;
 	void *buf;
 
-	buf = map_sysfs_btf(path, &size);
-	if (buf) {
-		btf = btf_parse_owned(buf, size, true, base);
+	if (ayac_file_open(&f, path))
+		goto out;
+	if ((buf = map_sysfs_btf(&f))) {
+		btf = btf_parse_owned(buf, f.size, true, true, base);
+		if (!btf)
+			ayac_errctx("'%s'", path);
 		goto out;
 	}
-	buf = ayac_read_file(path, &size);
-	if (!buf)
-		return NULL;
-	if (size >= SELFMAG && memcmp(buf, ELFMAG, SELFMAG) == 0) {
-		btf = parse_elf(buf, size, path, base);
-		free(buf);
-		return btf;
+	if ((kind = btf_file_kind(&f)) < 0 ||
+	    ayac_file_map(&f, kind ? AYAC_BTF_ELF_MAX_SIZE : AYAC_BTF_MAX_SIZE, "BTF"))
+		goto out;
+	if (kind) {
+		btf = parse_elf(f.data, f.size, path, base);
+		goto out;
 	}
-	btf = btf_parse_owned(buf, size, false, base);
-out:
+	buf = ayac_file_take(&f, &size, &mapped);
+	btf = btf_parse_owned(buf, size, mapped, false, base);
 	if (!btf)
 		ayac_errctx("'%s'", path);
+out:
+	ayac_file_close(&f);
 	return btf;
 }
 

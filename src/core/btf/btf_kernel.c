@@ -93,7 +93,7 @@ struct ayac_btf *ayac_btf_kernel_copy(const struct ayac_btf *btf)
 		ayac_seterr(-err, "BTF info of fd %d", btf->fd);
 		return NULL;
 	}
-	out = btf_parse_owned(data, info.btf_size, false, NULL);
+	out = btf_parse_owned(data, info.btf_size, false, false, NULL);
 	if (!out)
 		ayac_errctx("BTF from the kernel");
 	return out;

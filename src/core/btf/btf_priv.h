@@ -17,7 +17,7 @@ struct ayac_btf {
 	const struct ayac_btf *base;  /* split BTF: the BTF its ids and strings continue */
 	void *data;                   /* the whole blob: malloc-ed, or a read-only mmap */
 	size_t size;
-	bool mapped;                  /* data is the kernel's read-only sysfs mapping */
+	bool mapped;                  /* data is a read-only file mapping (sysfs or not) */
 	bool shared;                  /* the process-wide vmlinux: ayac_btf_free ignores it */
 	char *types;                  /* type section inside data */
 	__u32 types_len;
@@ -32,8 +32,10 @@ struct ayac_btf {
 };
 
 /* Parse a blob the caller hands over: on success the BTF owns data (frees or unmaps
- * it), on failure data is released too. */
-struct ayac_btf *btf_parse_owned(void *data, size_t size, bool mapped, const struct ayac_btf *base);
+ * it), on failure data is released too. trusted: the kernel's own sysfs BTF, whose
+ * records are not validated again (btf_check_types). */
+struct ayac_btf *btf_parse_owned(void *data, size_t size, bool mapped, bool trusted,
+				 const struct ayac_btf *base);
 void btf_index_free(struct btf_name_index *index);
 /* btf_check.c: bound and validate the type section (btf->types already located), and
  * fill btf->type_offs / nr_types. trusted: BTF the kernel has verified itself, whose

@@ -325,7 +325,7 @@ static struct ayac_btf *assemble(const struct rewrite *r)
 	memcpy(blob + sizeof(h) + r->tlen, btf->strs, btf->strs_len);
 	if (r->slen)
 		memcpy(blob + sizeof(h) + r->tlen + btf->strs_len, r->strs, r->slen);
-	out = btf_parse_owned(blob, size, false, NULL);
+	out = btf_parse_owned(blob, size, false, false, NULL);
 	if (!out)
 		ayac_errctx("sanitize BTF: the rewritten BTF does not parse");
 	return out;

@@ -36,8 +36,9 @@ struct ayac_elf_global {
 };
 
 struct ayac_elf {
-	void *buf;               /* our copy of the object's bytes */
+	void *buf;               /* the object's bytes: our copy, or the file mapped */
 	size_t size;
+	bool mapped;             /* buf is a mapping (ayac_file_release either way) */
 	Elf *elf;
 	size_t nsecs, shstrndx;
 	struct ayac_elf_sec *secs;
@@ -68,8 +69,13 @@ int ayac_elf_read_relocs(struct ayac_obj *obj, struct ayac_elf *elf);
 
 /* ---- what the ELF package offers the object model ---- */
 
-/* elf_object.c: parse the ELF into obj (programs, maps, BTF, relocations). */
+/* elf_object.c: parse the ELF into obj (programs, maps, BTF, relocations): from a copy
+ * of buf, or from bytes it takes over (released with ayac_file_release, also on error).
+ * ayac_elf_check_ident: the ELF header's first bytes say a BPF object (ELF64,
+ * little-endian, EM_BPF, ET_REL), before anything else is read. */
 int ayac_elf_open(struct ayac_obj *obj, const void *buf, size_t size);
+int ayac_elf_open_owned(struct ayac_obj *obj, void *buf, size_t size, bool mapped);
+int ayac_elf_check_ident(const unsigned char *head, size_t len);
 void ayac_elf_free(struct ayac_elf *elf);
 
 /* elf_externs.c (issue 3): the object's extern symbols, read at open. */

@@ -4,6 +4,7 @@
  * into instructions happens in reloc.c at load time. */
 #include <errno.h>
 #include <gelf.h>
+#include <stddef.h>
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,26 +41,39 @@ int ayac_elf_sym(const struct ayac_elf *elf, size_t idx, GElf_Sym *sym)
 	return 0;
 }
 
+int ayac_elf_check_ident(const unsigned char *head, size_t len)
+{
+	__u16 type, machine;
+
+	if (len < EI_NIDENT || memcmp(head, ELFMAG, SELFMAG) != 0)
+		return ayac_seterr(AYAC_EBADELF, "not an ELF file");
+	if (head[EI_CLASS] != ELFCLASS64)
+		return ayac_seterr(AYAC_EBADELF, "not a 64-bit ELF (BPF objects are ELF64)");
+	if (head[EI_DATA] != ELFDATA2LSB)
+		return ayac_seterr(AYAC_EBADELF, "big-endian ELF: this host is little-endian");
+	if (len < sizeof(Elf64_Ehdr))
+		return ayac_seterr(AYAC_EBADELF, "truncated ELF header (%zu bytes)", len);
+	memcpy(&type, head + offsetof(Elf64_Ehdr, e_type), sizeof(type));
+	memcpy(&machine, head + offsetof(Elf64_Ehdr, e_machine), sizeof(machine));
+	if (machine != EM_BPF)
+		return ayac_seterr(AYAC_EBADELF, "ELF machine is %u, not EM_BPF (%u): not a BPF object",
+				   machine, EM_BPF);
+	if (type != ET_REL)
+		return ayac_seterr(AYAC_EBADELF, "ELF type is %u, not ET_REL (a relocatable object)",
+				   type);
+	return 0;
+}
+
 static int check_header(struct ayac_elf *elf)
 {
 	GElf_Ehdr eh;
-	const unsigned char *ident = elf->buf;
+	int err = ayac_elf_check_ident(elf->buf, elf->size);
 
-	if (elf->size < EI_NIDENT || memcmp(ident, ELFMAG, SELFMAG) != 0)
-		return ayac_seterr(AYAC_EBADELF, "not an ELF file");
-	if (ident[EI_CLASS] != ELFCLASS64)
-		return ayac_seterr(AYAC_EBADELF, "not a 64-bit ELF (BPF objects are ELF64)");
-	if (ident[EI_DATA] != ELFDATA2LSB)
-		return ayac_seterr(AYAC_EBADELF, "big-endian ELF: this host is little-endian");
+	if (err)
+		return err;
 	elf->elf = elf_memory(elf->buf, elf->size);
 	if (!elf->elf || elf_kind(elf->elf) != ELF_K_ELF || !gelf_getehdr(elf->elf, &eh))
 		return ayac_seterr(AYAC_EBADELF, "corrupt ELF header: %s", elf_errmsg(-1));
-	if (eh.e_machine != EM_BPF)
-		return ayac_seterr(AYAC_EBADELF, "ELF machine is %u, not EM_BPF (%u): not a BPF object",
-				   eh.e_machine, EM_BPF);
-	if (eh.e_type != ET_REL)
-		return ayac_seterr(AYAC_EBADELF, "ELF type is %u, not ET_REL (a relocatable object)",
-				   eh.e_type);
 	if (elf_getshdrnum(elf->elf, &elf->nsecs) || elf_getshdrstrndx(elf->elf, &elf->shstrndx))
 		return ayac_seterr(AYAC_EBADELF, "corrupt section table: %s", elf_errmsg(-1));
 	if (elf->nsecs == 0 || elf->nsecs > 65535 || elf->shstrndx >= elf->nsecs)
@@ -323,22 +337,24 @@ static int read_btf(struct ayac_obj *obj, struct ayac_elf *elf)
 	return 0;
 }
 
-int ayac_elf_open(struct ayac_obj *obj, const void *buf, size_t size)
+int ayac_elf_open_owned(struct ayac_obj *obj, void *buf, size_t size, bool mapped)
 {
 	struct ayac_elf *elf;
 	int err;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		ayac_file_release(buf, size, mapped);
 		return ayac_seterr(AYAC_EBADELF, "libelf: %s", elf_errmsg(-1));
+	}
 	elf = ayac_calloc(1, sizeof(*elf));
-	if (!elf)
+	if (!elf) {
+		ayac_file_release(buf, size, mapped);
 		return -ENOMEM;
+	}
 	obj->elf = elf;
-	elf->buf = malloc(size ? size : 1);
-	if (!elf->buf)
-		return ayac_seterr(ENOMEM, "out of memory for a %zu-byte object", size);
-	memcpy(elf->buf, buf, size);
+	elf->buf = buf;
 	elf->size = size;
+	elf->mapped = mapped;
 	err = check_header(elf);
 	if (!err)
 		err = read_sections(obj, elf);
@@ -359,6 +375,23 @@ int ayac_elf_open(struct ayac_obj *obj, const void *buf, size_t size)
 	return err;
 }
 
+int ayac_elf_open(struct ayac_obj *obj, const void *buf, size_t size)
+{
+	void *copy;
+	int err = ayac_elf_check_ident(buf, size);
+
+	if (err)
+		return err;
+	if (size > AYAC_OBJ_MAX_SIZE)
+		return ayac_seterr(EFBIG, "%zu bytes: more than ayac reads as a BPF object (at "
+				   "most %zu MiB)", size, AYAC_OBJ_MAX_SIZE >> 20);
+	copy = malloc(size);
+	if (!copy)
+		return ayac_seterr(ENOMEM, "out of memory for a %zu-byte object", size);
+	memcpy(copy, buf, size);
+	return ayac_elf_open_owned(obj, copy, size, false);
+}
+
 void ayac_elf_free(struct ayac_elf *elf)
 {
 	if (!elf)
@@ -367,7 +400,7 @@ void ayac_elf_free(struct ayac_elf *elf)
 	free(elf->secs);
 	if (elf->elf)
 		elf_end(elf->elf);
-	free(elf->buf);
+	ayac_file_release(elf->buf, elf->size, elf->mapped);
 	free(elf);
 }
 

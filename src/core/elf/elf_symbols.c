@@ -247,7 +247,10 @@ static int elf_open_check(const char *path, int *fd, Elf **elf)
 		return ayac_seterr(errno, "open");
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return ayac_seterr(AYAC_EBADELF, "libelf: %s", elf_errmsg(-1));
-	*elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	/* Read, not mapped: only the headers and symbol tables are fetched, and a mapping
+	 * of the file would show the int3 of any uprobe already placed in those bytes
+	 * (the kernel puts them into every private mapping of the file). */
+	*elf = elf_begin(*fd, ELF_C_READ, NULL);
 	if (!*elf || elf_kind(*elf) != ELF_K_ELF)
 		return ayac_seterr(AYAC_EBADELF, "not an ELF file");
 	return 0;

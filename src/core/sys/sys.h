@@ -35,8 +35,35 @@ int sys_fd_above_stdio(int fd);
 char *ayac_strdup(const char *s);           /* NULL on ENOMEM, after ayac_seterr */
 void *ayac_calloc(size_t n, size_t size);   /* NULL on ENOMEM (overflow checked), after ayac_seterr */
 void *ayac_reallocarray(void *p, size_t n, size_t size);
-/* Read a whole file; NULL with error set. */
-void *ayac_read_file(const char *path, size_t *size);
+
+/* ---- files the core parses (file.c) ------------------------------------------------ */
+
+/* Largest files ayac parses: a BPF object or raw BTF beyond 1 GiB is not one (objects
+ * are KBs to a few MBs, vmlinux BTF ~6 MB); an ELF searched for .BTF (a vmlinux image
+ * with debug info) may be larger, and only its headers and .BTF are read. */
+#define AYAC_OBJ_MAX_SIZE ((size_t)1 << 30)
+#define AYAC_BTF_MAX_SIZE ((size_t)1 << 30)
+#define AYAC_BTF_ELF_MAX_SIZE ((size_t)4 << 30)
+
+struct ayac_file {
+	int fd;
+	const char *path;
+	size_t size;                /* from fstat; after ayac_file_map, the bytes in data */
+	unsigned char head[64];     /* the first bytes (an ELF64 header's worth) */
+	size_t head_len;
+	void *data;                 /* after ayac_file_map */
+	bool mapped;                /* data is a mapping, else malloc-ed */
+};
+
+/* Open a regular file and read its first bytes (f->head); always ayac_file_close. */
+int ayac_file_open(struct ayac_file *f, const char *path);
+/* The whole file in f->data: mapped private and read-only (read when it cannot be
+ * mapped). Files over max bytes are refused with EFBIG (`what`: "a BPF object"). */
+int ayac_file_map(struct ayac_file *f, size_t max, const char *what);
+/* Hand f->data over (release it with ayac_file_release); ayac_file_close won't. */
+void *ayac_file_take(struct ayac_file *f, size_t *size, bool *mapped);
+void ayac_file_release(void *data, size_t size, bool mapped);
+void ayac_file_close(struct ayac_file *f);
 /* Copy name into a buffer of 16, keeping only characters the kernel accepts in object
  * names ([A-Za-z0-9_.]) and truncating as libbpf does. */
 void ayac_kernel_obj_name(char out[AYAC_OBJ_NAME_LEN], const char *name);
