@@ -185,6 +185,27 @@ describe("host", function()
     os.remove(p)
   end)
 
+  it("never panics on a Ctrl-C at any moment of start-up", function()
+    -- Outside a protected call (opening libraries, building arg) the interrupt must only
+    -- be noted: an error raised there is an unprotected error, which aborts LuaJIT.
+    local p = script([[
+      local ayac = require "ayac"
+      while true do ayac.errname(2) end
+    ]])
+    local cmd = "for d in " .. string.rep("0 0.002 0.005 0.01 0.02 0.04 ", 3) .. "; do " ..
+      "( " .. clean_env .. sh_quote(bin) .. " " .. sh_quote(p) .. " 2>&1 & pid=$!;" ..
+      " while kill -0 $pid 2>/dev/null && [ $(( 0x$(awk '/^SigCgt/ {print $2}' /proc/$pid/status" ..
+      " 2>/dev/null || echo 0) & 2 )) -eq 0 ]; do :; done;" ..
+      " sleep $d;" ..
+      " kill -INT $pid; wait $pid; echo \"rc=$?\" ); done"
+    local out = h.capture(cmd)
+    assert.is_nil(out:find("PANIC", 1, true), out)
+    for rc in out:gmatch("rc=(%d+)") do
+      assert.are.equal("130", rc, out)
+    end
+    os.remove(p)
+  end)
+
   it("closes objects at exit (links detach with their object)", function()
     local out, ok = ayac("-e " .. sh_quote(
       "local ayac = require 'ayac'; local o = assert(ayac.load('" .. h.bpf("globals") .. "'));" ..

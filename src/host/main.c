@@ -28,6 +28,10 @@ __attribute__((used)) static void *const ffi_exports[] = {
 
 static lua_State *main_L;
 static volatile sig_atomic_t interrupted;
+/* Depth of host_docall's protected calls. The hook raises a Lua error, which outside a
+ * pcall (luaL_openlibs, the arg table, __gc finalizers run by lua_close) would be an
+ * unprotected error: LuaJIT panics and aborts. So the handler arms it only inside. */
+static volatile sig_atomic_t protected_depth;
 
 /* The hook stays armed until the error reaches the top level: a pcall on the way (a
  * library probing with pcall while the script starts) would otherwise swallow the
@@ -49,7 +53,7 @@ static void on_sigint(int sig)
 {
 	signal(sig, SIG_DFL);
 	interrupted = 1;
-	if (main_L)
+	if (main_L && protected_depth > 0)
 		arm_stop_hook(main_L);
 }
 
@@ -99,9 +103,11 @@ int host_docall(lua_State *L, int narg, int nres)
 	lua_pushcfunction(L, traceback);
 	lua_insert(L, base);
 	catch_sigint(); /* again: the last Ctrl-C put back the default */
+	protected_depth++;
 	if (interrupted)
 		arm_stop_hook(L); /* it came before this call: stop at its first step */
 	status = lua_pcall(L, narg, nres, base);
+	protected_depth--;
 	lua_sethook(L, NULL, 0, 0);
 	lua_remove(L, base);
 	return status;
