@@ -14,6 +14,7 @@ LDFLAGS += $(SANITIZE)
 CORE_LIBS = -lelf -lmnl -lz
 
 CORE_SRC = $(wildcard src/core/*.c)
+CORE_SRC += $(wildcard src/core/attach/*.c)
 LUA_SRC  = $(wildcard src/lua/*.c)
 HOST_SRC = $(wildcard src/host/*.c)
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
@@ -35,7 +36,7 @@ all: $(HOST) $(MODULE) bpf fixtures
 deps:
 	scripts/deps
 
-$(BUILD)/%.o: %.c $(wildcard src/core/*.h src/lua/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/core/*.h src/core/*/*.h src/lua/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<

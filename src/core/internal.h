@@ -264,6 +264,21 @@ enum ayac_link_kind {
 	AYAC_LINK_BPF,         /* a bpf_link fd (BPF_LINK_CREATE, BPF_RAW_TRACEPOINT_OPEN) */
 	AYAC_LINK_PERF_LINK,   /* bpf_link over a perf event: both fds */
 	AYAC_LINK_PERF_IOCTL,  /* perf event with PERF_EVENT_IOC_SET_BPF: perf fd only */
+	AYAC_LINK_KEPT,        /* the kernel keeps it without an fd (netlink XDP/TC,
+				* BPF_PROG_ATTACH, a socket option): ops remove it */
+};
+
+struct ayac_link;
+
+/* How an AYAC_LINK_KEPT attachment goes (attach/). */
+struct ayac_link_ops {
+	/* Remove the attachment from the kernel: 0, or -errno with the error set. Called
+	 * once, in the process that attached. */
+	int (*detach)(struct ayac_link *link);
+	/* Free priv and the fds in it (after detach, or in a forked child without it). */
+	void (*release)(struct ayac_link *link);
+	/* Remove it at process exit too: the kernel would keep it past the process. */
+	bool at_exit;
 };
 
 struct ayac_link {
@@ -274,8 +289,24 @@ struct ayac_link {
 	bool pinned;
 	struct ayac_prog *prog;      /* NULL once its object is closed */
 	struct ayac_link *next;      /* in prog->obj->links */
+	struct ayac_link_desc desc;  /* what it is attached to, for info() */
+
+	/* AYAC_LINK_KEPT only */
+	const struct ayac_link_ops *ops;
+	void *priv;
+	bool kept;                   /* attached: ops->detach still to run */
+	int owner_pid;               /* the process that attached (fork safety) */
+	struct ayac_link *kept_next; /* in the process-wide list removed at exit */
 };
 
+/* A link for an attachment the kernel keeps without an fd; registered with the
+ * program's object and, when ops->at_exit, with the list removed at process exit.
+ * Takes priv (ops->release frees it on failure too). */
+struct ayac_link *ayac_link_new_kept(struct ayac_prog *prog, const char *what,
+				     const struct ayac_link_ops *ops, void *priv);
+/* A kept link whose attachment is gone by other means (replaced): it is detached now,
+ * without asking the kernel. */
+void ayac_link_kept_gone(struct ayac_link *link);
 /* Wraps fds into a link registered with the program's object. Takes ownership of the
  * fds (closes them on failure). */
 struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind,

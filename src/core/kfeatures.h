@@ -39,6 +39,8 @@ enum ayac_feature {
 	AYAC_FEAT_TCX,
 	AYAC_FEAT_NETKIT,
 	AYAC_FEAT_CGROUP_LINK,
+	AYAC_FEAT_XDP_LINK,          /* BPF_LINK_CREATE with BPF_XDP (Linux 5.9) */
+	AYAC_FEAT_SOCKMAP_LINK,      /* BPF_LINK_CREATE for sk_msg/sk_skb (Linux 6.10) */
 	AYAC_FEAT__COUNT
 };
 
