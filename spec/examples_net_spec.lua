@@ -1,53 +1,89 @@
 -- examples/xdp_count.lua and examples/tc_drop.lua, run as a user would (the ayac
 -- binary, inside a network namespace of a veth pair this spec creates), with traffic
 -- from the other end: the table counts exactly the datagrams sent, the dropper keeps
--- exactly the ones to its port from arriving, and neither leaves anything attached.
+-- exactly the ones to its port from arriving, and neither leaves anything attached
+-- once stopped (SIGTERM, as `kill` does). The examples run until stopped, so nothing
+-- here depends on how fast this machine is.
+local ayac = require "ayac"
 local h = require "helpers"
 local net = require "net"
 
 local ROOT = os.getenv("AYAC_ROOT") or "."
 local N = 20
 
--- Runs an example inside ns; returns the pipe and its first line.
-local function run(ns, script, args)
-	local p = assert(io.popen(("nsenter --net=%s %s %s/examples/%s %s 2>&1"):format(ns.path,
-		h.bin, ROOT, script, args)))
-	return p, p:read("*l") or ""
+-- Starts an example inside ns; returns a handle with the pipe, the pid and its first
+-- output line.
+local function start(ns, script, args, env)
+	local p = assert(io.popen(("%s nsenter --net=%s sh -c 'echo $$; exec %s %s/examples/%s %s' 2>&1")
+		:format(env or "", ns.path, h.bin, ROOT, script, args)))
+	local pid = tonumber(p:read("*l"))
+	return { p = p, pid = pid, first = p:read("*l") or "" }
 end
 
-local function rest(p)
-	local out = p:read("*a")
-	p:close()
+-- Reads output lines until one matches pattern (its captures returned), at most
+-- max_lines of them; the examples print a few lines per interval.
+local function read_until(run, pattern, max_lines)
+	local seen = {}
+	for _ = 1, max_lines or 400 do
+		local line = run.p:read("*l")
+		if not line then break end
+		seen[#seen + 1] = line
+		local c = { line:match(pattern) }
+		if c[1] then return unpack(c) end
+	end
+	error("no line matching " .. pattern .. " in:\n" .. table.concat(seen, "\n"))
+end
+
+local function stop(run)
+	os.execute("kill -TERM " .. run.pid)
+	local out = run.p:read("*a")
+	run.p:close()
+	run.pid = nil
 	return out
 end
 
 describe("examples", function()
-	local a, b
+	local a, b, run
 	before_each(function() a, b = net.pair() end)
-	after_each(net.cleanup)
+	after_each(function()
+		if run and run.pid then os.execute("kill -KILL " .. run.pid .. " 2>/dev/null") end
+		run = nil
+		net.cleanup()
+	end)
 
 	it("xdp_count.lua counts the datagrams per protocol, refreshing its table", function()
-		local p, first = run(b, "xdp_count.lua", "vb -m skb -i 0.2 -n 8")
-		assert.matches("^attached to vb %(xdp skb mode, via bpf_link%)", first)
+		run = start(b, "xdp_count.lua", "vb -m skb -i 0.1")
+		assert.matches("^attached to vb %(xdp skb mode, via bpf_link%)", run.first)
 		assert.not_equal("", b:xdp_shown("vb"))
 		local rx, tx = b:udp(9100), a:udp()
 		for i = 1, N do tx:send_to(b.addr, 9100, ("x"):rep(i)) end
-		local out = rest(p)
-		local tables = 0
-		for _ in out:gmatch("protocol%s+packets%s+bytes") do tables = tables + 1 end
-		assert.equal(8, tables)
-		local last = out:match(".*vb  %d%d:%d%d:%d%d\n(.*)$")
-		local packets, bytes = last:match("ipv4/udp%s+(%d+)%s+(%d+)")
+		-- the counts only grow: wait for the table that has them all
+		local packets, bytes
+		repeat
+			packets, bytes = read_until(run, "^  ipv4/udp%s+(%d+)%s+(%d+)$")
+		until tonumber(packets) >= N
 		assert.equal(N, tonumber(packets))
 		-- each frame: 14 Ethernet + 20 IPv4 + 8 UDP + i payload bytes
 		assert.equal(N * 42 + N * (N + 1) / 2, tonumber(bytes))
+		assert.matches("vb  %d%d:%d%d:%d%d", read_until(run, "^(vb  .*)$"))
 		assert.equal(N, #rx:drain())
+		assert.matches("interrupted", stop(run))
 		assert.equal("", b:xdp_shown("vb"))
 	end)
 
-	it("tc_drop.lua drops exactly the packets to its port, and detaches at the end", function()
-		local p, first = run(a, "tc_drop.lua", "va 9201 -d 1.5 -i 0.25")
-		assert.matches("^dropping TCP and UDP to port 9201 leaving va %(tc egress via bpf_link%)", first)
+	it("xdp_count.lua -n: prints that many tables, then detaches and exits", function()
+		local out = h.capture(("nsenter --net=%s %s %s/examples/xdp_count.lua vb -i 0.05 -n 3 2>&1")
+			:format(b.path, h.bin, ROOT))
+		local tables = 0
+		for _ in out:gmatch("protocol%s+packets%s+bytes") do tables = tables + 1 end
+		assert.equal(3, tables)
+		assert.equal("", b:xdp_shown("vb"))
+	end)
+
+	it("tc_drop.lua drops exactly the packets to its port, until stopped", function()
+		run = start(a, "tc_drop.lua", "va 9201 -i 0.1")
+		assert.matches("^dropping TCP and UDP to port 9201 leaving va %(tc egress via bpf_link%)",
+			run.first)
 		local dropped_rx, kept_rx, tx = b:udp(9201), b:udp(9202), a:udp()
 		for i = 1, N do
 			tx:send_to(b.addr, 9201, "drop " .. i)
@@ -56,23 +92,28 @@ describe("examples", function()
 		local kept = 0
 		assert.truthy(net.wait(function() kept = kept + #kept_rx:drain(); return kept >= N end))
 		assert.equal(N, kept)
-		local out = rest(p)
-		assert.equal(N, tonumber(out:match(".*dropped (%d+)")))
+		repeat until tonumber(read_until(run, "^dropped (%d+)$")) >= N
 		assert.same({}, dropped_rx:drain())
-		assert.same({}, a:enter(require("ayac").tc_query, "va", "egress"))
+		stop(run)
+		assert.same({}, a:enter(ayac.tc_query, "va", "egress"))
 		tx:send_to(b.addr, 9201, "after")
 		assert.equal("after", dropped_rx:recv(5000))
 	end)
 
 	it("tc_drop.lua goes through netlink when TCX is off, and SIGTERM removes the filter", function()
-		local p = assert(io.popen(("AYAC_FEATURES=tcx=0 nsenter --net=%s sh -c 'echo $$; exec %s %s/examples/tc_drop.lua va 9203' 2>&1"):format(a.path, h.bin, ROOT)))
-		local pid = tonumber(p:read("*l"))
-		local first = p:read("*l") or ""
-		assert.matches("via netlink", first, 1, true)
+		run = start(a, "tc_drop.lua", "va 9203", "AYAC_FEATURES=tcx=0")
+		assert.matches("via netlink", run.first, 1, true)
 		assert.matches("tc_drop", a:filters("va", "egress"), 1, true)
-		os.execute("kill -TERM " .. pid)
-		rest(p)
+		assert.matches("clsact", a:qdiscs("va"), 1, true)
+		stop(run)
 		assert.equal("", a:filters("va", "egress"))
 		assert.not_matches("clsact", a:qdiscs("va"))
+	end)
+
+	it("tc_drop.lua -d: stops by itself after that long", function()
+		local out = h.capture(("nsenter --net=%s %s %s/examples/tc_drop.lua va 9204 -d 0.3 -i 0.1 2>&1")
+			:format(a.path, h.bin, ROOT))
+		assert.matches("dropped 0\n$", out)
+		assert.same({}, a:enter(ayac.tc_query, "va", "egress"))
 	end)
 end)

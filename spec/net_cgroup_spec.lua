@@ -183,13 +183,15 @@ describe("cgroup", function()
 		assert.same({}, ayac.cgroup_query(cg, "cgroup_inet_sock_create").prog_ids)
 		-- A child with cgroup links turned off (AYAC_FEATURES) ends with os.exit: its
 		-- BPF_PROG_ATTACH goes too, through the exit handler.
-		local out = h.capture(("AYAC_FEATURES=cgroup_link=0 %s -e %s 2>&1"):format(h.bin,
+		-- (os.exit skips lua_close: under the sanitizer build the objects leak, expectedly)
+		local out = h.capture(("AYAC_FEATURES=cgroup_link=0 ASAN_OPTIONS=detect_leaks=0 %s -e %s 2>&1"):format(h.bin,
 			sh_quote(([[
 				local ayac = require "ayac"
 				local obj = assert(ayac.load(%q))
 				local link = assert(obj:program("count_sock_create"):attach { cgroup = %q })
 				print("via " .. link:info().via .. " mode " .. link:info().mode)
 				print("attached " .. #ayac.cgroup_query(%q, "cgroup_inet_sock_create").prog_ids)
+				io.stdout:flush()
 				os.exit(0)
 			]]):format(OBJ, cg, cg))))
 		assert.matches("via prog_attach mode multi", out, 1, true)

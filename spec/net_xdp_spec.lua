@@ -208,10 +208,16 @@ describe("xdp", function()
 	end)
 
 	it("is removed by obj:close() and by the collector, whichever the path", function()
-		attach("xdp_count", { netlink = true })
+		local id = obj:program("xdp_count"):id()
+		local link = attach("xdp_count", { netlink = true })
 		obj:close()
 		obj = nil
+		assert.is_false(link.attached)
 		assert.equal("", b:xdp_shown("vb"))
+		-- the link handle lives on, but keeps nothing: the program leaves the kernel
+		assert.truthy(net.wait(function()
+			return not select(2, net.sh("bpftool prog show id " .. id))
+		end))
 		obj = load()
 		attach("xdp_count", { netlink = true }) -- the link handle is dropped at once
 		collectgarbage()

@@ -98,6 +98,10 @@ static int kept_detach(struct ayac_link *link)
 		link->kept = false;
 		if (link->ops->at_exit)
 			kept_remove(link);
+		/* The fds it kept (a program, a cgroup, a socket) go now, not when the
+		 * handle is collected: a closed object leaves nothing in the kernel. */
+		if (link->ops->release)
+			link->ops->release(link);
 	}
 	return err;
 }
@@ -109,6 +113,8 @@ void ayac_link_kept_gone(struct ayac_link *link)
 	link->kept = false;
 	if (link->ops->at_exit)
 		kept_remove(link);
+	if (link->ops->release)
+		link->ops->release(link);
 }
 
 /* At exit (also when the library is unloaded): remove what is still attached. The
