@@ -199,6 +199,25 @@ describe("cgroup", function()
 		assert.same({}, ayac.cgroup_query(cg, "cgroup_inet_sock_create").prog_ids)
 	end)
 
+	it("attaches every cgroup attach type, by link and by BPF_PROG_ATTACH", function()
+		obj = assert(ayac.load(BUILD .. "/spec/bpf/net_cgroup_all.bpf.o"))
+		local n = 0
+		for name, prog in obj:programs() do
+			local at = prog.attach_type
+			assert.is_string(at, name)
+			for _, mode in ipairs({ "multi", "override" }) do
+				local link = assert(prog:attach { cgroup = cg, mode = mode })
+				assert.equal(at, link:info().attach_type)
+				assert.equal(mode == "multi" and "bpf_link" or "prog_attach", link:info().via)
+				assert.same({ prog:id() }, ayac.cgroup_query(cg, at).prog_ids, name)
+				assert.is_true(link:detach())
+				assert.same({}, ayac.cgroup_query(cg, at).prog_ids, name)
+			end
+			n = n + 1
+		end
+		assert.equal(23, n)
+	end)
+
 	it("reports what is not a cgroup v2 directory, and bad modes", function()
 		load(1)
 		local p = obj:program("refuse_connect")
