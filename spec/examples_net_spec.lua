@@ -101,10 +101,20 @@ describe("examples", function()
 	end)
 
 	it("tc_drop.lua goes through netlink when TCX is off, and SIGTERM removes the filter", function()
-		run = start(a, "tc_drop.lua", "va 9203", "AYAC_FEATURES=tcx=0")
+		run = start(a, "tc_drop.lua", "va 9203 -i 0.1", "AYAC_FEATURES=tcx=0")
 		assert.matches("via netlink", run.first, 1, true)
 		assert.matches("tc_drop", a:filters("va", "egress"), 1, true)
 		assert.matches("clsact", a:qdiscs("va"), 1, true)
+		local dropped_rx, kept_rx, tx = b:udp(9203), b:udp(9204), a:udp()
+		for i = 1, N do
+			tx:send_to(b.addr, 9203, "drop " .. i)
+			tx:send_to(b.addr, 9204, "keep " .. i)
+		end
+		local kept = 0
+		assert.truthy(net.wait(function() kept = kept + #kept_rx:drain(); return kept >= N end))
+		assert.equal(N, kept)
+		repeat until tonumber(read_until(run, "^dropped (%d+)$")) >= N
+		assert.same({}, dropped_rx:drain())
 		stop(run)
 		assert.equal("", a:filters("va", "egress"))
 		assert.not_matches("clsact", a:qdiscs("va"))
