@@ -44,8 +44,11 @@ local FIELDS = { name = true, type = true, key_size = true, value_size = true,
 	max_entries = true, flags = true }
 -- Maps whose elements always exist: clear() zeroes them instead of deleting.
 local ZEROED = { array = true, percpu_array = true }
--- Maps whose values are fds of other objects: set takes handles, get returns ids.
-local FD_VALUES = { prog_array = true, array_of_maps = true, hash_of_maps = true }
+-- Maps whose values are fds of other objects: set takes handles (or, for socket maps,
+-- socket fds and objects with getfd() such as LuaSocket's), get returns ids (socket
+-- maps: socket cookies, when the value is 8 bytes).
+local FD_VALUES = { prog_array = true, array_of_maps = true, hash_of_maps = true,
+	sockmap = true, sockhash = true, reuseport_sockarray = true }
 
 local states = setmetatable({}, { __mode = "k" })   -- map handle -> element state
 local overrides = setmetatable({}, { __mode = "k" }) -- map handle -> { key=, value= }
@@ -90,8 +93,8 @@ local function btf_codec(lay, id, size)
 			return c
 		end
 	end
-	if size == 4 and FD_VALUES[lay.type] then
-		return codec().named("u32")
+	if FD_VALUES[lay.type] and (size == 4 or size == 8) then
+		return codec().named(size == 4 and "u32" or "u64")
 	end
 	return codec().raw(size)
 end
@@ -147,9 +150,19 @@ local function decode_value(st, buf)
 	return t
 end
 
+-- The fd behind a value of an fd map: a handle's fd(), or a socket object's getfd().
+local function fd_of(v)
+	local ok, getfd = pcall(function() return v.getfd end)
+	if ok and type(getfd) == "function" then
+		return v:getfd()
+	end
+	return v:fd()
+end
+
 local function encode_value(st, v, buf)
-	if st.fdvalues and type(v) == "userdata" then
-		v = v:fd()
+	local tv = type(v)
+	if st.fdvalues and (tv == "userdata" or tv == "table") then
+		v = fd_of(v)
 	end
 	ffi_fill(buf, st.vbufsize)
 	if not st.percpu then
