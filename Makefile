@@ -14,6 +14,7 @@ LDFLAGS += $(SANITIZE)
 CORE_LIBS = -lelf -lmnl -lz
 
 CORE_SRC = $(wildcard src/core/*.c)
+CORE_SRC += $(wildcard src/core/events/*.c)
 LUA_SRC  = $(wildcard src/lua/*.c)
 HOST_SRC = $(wildcard src/host/*.c)
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
@@ -24,7 +25,7 @@ BPF_SRC  = $(wildcard spec/bpf/*.bpf.c) $(wildcard examples/*.bpf.c)
 BPF_OBJ  = $(patsubst spec/bpf/%.bpf.c,$(BUILD)/spec/bpf/%.bpf.o,$(filter spec/bpf/%,$(BPF_SRC))) \
            $(patsubst %.bpf.c,%.bpf.o,$(filter examples/%,$(BPF_SRC)))
 VMLINUX_H = $(BUILD)/include/vmlinux.h
-BPF_CFLAGS = -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 -I$(BUILD)/include -Ispec/bpf
+BPF_CFLAGS = -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 -I$(BUILD)/include -Iinclude -Ispec/bpf
 
 MODULE = $(BUILD)/lib/ayac/core.so
 HOST   = ayac
@@ -35,7 +36,7 @@ all: $(HOST) $(MODULE) bpf fixtures
 deps:
 	scripts/deps
 
-$(BUILD)/%.o: %.c $(wildcard src/core/*.h src/lua/*.h)
+$(BUILD)/%.o: %.c $(wildcard src/core/*.h src/core/events/*.h src/lua/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<
@@ -59,10 +60,10 @@ $(VMLINUX_H): $(wildcard src/core/btf_dump*.c src/core/btf_dump*.h) | $(HOST)
 	./$(HOST) btf dump > $@.tmp && mv $@.tmp $@
 
 bpf: $(BPF_OBJ)
-$(BUILD)/spec/bpf/%.bpf.o: spec/bpf/%.bpf.c $(VMLINUX_H) $(wildcard spec/bpf/*.h)
+$(BUILD)/spec/bpf/%.bpf.o: spec/bpf/%.bpf.c $(VMLINUX_H) $(wildcard spec/bpf/*.h include/ayac/*.bpf.h)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
-examples/%.bpf.o: examples/%.bpf.c $(VMLINUX_H)
+examples/%.bpf.o: examples/%.bpf.c $(VMLINUX_H) $(wildcard include/ayac/*.bpf.h)
 	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 -include spec/fixtures/fixtures.mk
