@@ -415,6 +415,79 @@ describe("events", function()
     end)
   end)
 
+  describe("the C API (libayac), with C callbacks", function()
+    pcall(ffi.cdef, [[
+      long ayac_ringbuf_consume(struct ayac_ringbuf *rb);
+      long ayac_ringbuf_poll(struct ayac_ringbuf *rb, int timeout_ms);
+      long ayac_perfbuf_consume(struct ayac_perfbuf *pb);
+      long ayac_perfbuf_poll(struct ayac_perfbuf *pb, int timeout_ms);
+    ]])
+    local lib
+
+    before_each(function()
+      require "ayac.events" -- its cdefs
+      lib = require("ayac.fast").lib
+    end)
+
+    -- FFI callbacks must not be entered from compiled code: these tests run interpreted.
+    local function interpreted(f)
+      jit.off(f, true)
+      return f
+    end
+
+    it("consumes a ring buffer, stops when asked and reports a callback's error", interpreted(function()
+      local seqs, stop_at, fail_at = {}, nil, nil
+      local cb = ffi.cast("int (*)(void *, void *, size_t)", function(_, data, size)
+        assert(size == ffi.sizeof("struct spec_event"))
+        local seq = tonumber(ffi.cast("const struct spec_event *", data).seq)
+        seqs[#seqs + 1] = seq
+        if seq == stop_at then return 1 end
+        if seq == fail_at then return -22 end
+        return 0
+      end)
+      local rb = ffi.gc(lib.ayac_ringbuf_new(), lib.ayac_ringbuf_free)
+      assert.is_true(lib.ayac_ringbuf_add(rb, obj:map("events"):fd(), cb, nil) >= 0)
+      emit(obj, "emit", 1)
+      assert.are.equal(1, tonumber(lib.ayac_ringbuf_poll(rb, 1000)))
+      local base = seqs[1]
+      stop_at, fail_at = base + 3, base + 5
+      emit(obj, "emit", 6)
+      assert.are.equal(3, tonumber(lib.ayac_ringbuf_consume(rb)))     -- base+1 .. base+3
+      assert.are.equal(-22, tonumber(lib.ayac_ringbuf_consume(rb)))   -- base+4, base+5 fails
+      assert.are.equal(1, tonumber(lib.ayac_ringbuf_consume(rb)))     -- base+6: consumed once
+      assert.are.equal(7, #seqs)
+      for i = 2, #seqs do assert.are.equal(seqs[i - 1] + 1, seqs[i]) end
+      assert.are.equal(-22, lib.ayac_ringbuf_add(rb, obj:map("perf"):fd(), cb, nil))
+      assert.matches("not a ringbuf", ffi.string(lib.ayac_errmsg()), 1, true)
+      lib.ayac_ringbuf_free(ffi.gc(rb, nil))
+      cb:free()
+    end))
+
+    it("consumes a perf buffer, with lost samples reported", interpreted(function()
+      local got, lost = 0, 0
+      local sample = ffi.cast("int (*)(void *, int, void *, uint32_t)", function() got = got + 1 return 0 end)
+      local on_lost = ffi.cast("void (*)(void *, int, uint64_t)", function(_, _, n) lost = lost + tonumber(n) end)
+      local o = ffi.new("struct ayac_perfbuf_opts", { page_cnt = 1 })
+      o.sample, o.lost = sample, on_lost
+      local pb = ffi.gc(lib.ayac_perfbuf_new(obj:map("perf"):fd(), o), lib.ayac_perfbuf_free)
+      assert.is_not_nil(pb)
+      on_one_cpu(function()
+        emit(obj, "emit_perf", 300)
+        assert.is_true(lib.ayac_perfbuf_consume(pb) > 0)
+        emit(obj, "emit_perf", 1)
+        assert.is_true(lib.ayac_perfbuf_poll(pb, 1000) >= 1)
+      end)
+      assert.are.equal(obj:global("drops"), lost)
+      assert.are.equal(301, got + lost)
+      lib.ayac_perfbuf_free(ffi.gc(pb, nil))
+      sample:free()
+      on_lost:free()
+      o.page_cnt = 3
+      assert.is_true(lib.ayac_perfbuf_new(obj:map("perf"):fd(), o) == nil)
+      assert.matches("power of two", ffi.string(lib.ayac_errmsg()), 1, true)
+    end))
+  end)
+
   describe("ayac.user_ringbuf", function()
     it("feeds a program that drains and sums what it gets", function()
       local urb = assert(ayac.user_ringbuf(obj:map("input"), { type = "u64" }))

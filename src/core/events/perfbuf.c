@@ -315,8 +315,10 @@ const void *ayac_perf_record(struct ayac_perf_view *view, __u64 pos, __u32 size)
 	return r->scratch;
 }
 
-/* One record: a sample to the callback, a lost count added up. */
-static int perf_record(struct ayac_perfbuf *pb, struct perf_ring *r, const __u8 *rec, __u32 size)
+/* One record: a sample to the callback (1 if counted, the callback's stop or error
+ * otherwise), a lost count added up. */
+static int perf_record(struct ayac_perfbuf *pb, struct perf_ring *r, const __u8 *rec, __u32 size,
+		       __u64 *handled)
 {
 	const struct perf_event_header *h = (const void *)rec;
 	__u32 raw;
@@ -326,7 +328,7 @@ static int perf_record(struct ayac_perfbuf *pb, struct perf_ring *r, const __u8 
 		memcpy(&raw, rec + sizeof(*h), sizeof(raw));
 		if (raw > size - sizeof(*h) - sizeof(raw))
 			return -EBADMSG;
-		r->v.handled++;
+		++*handled;
 		return pb->sample ? pb->sample(pb->ctx, r->v.cpu, (void *)(rec + sizeof(*h) + 4), raw) : 0;
 	}
 	if (h->type == PERF_RECORD_LOST && size >= sizeof(*h) + 16) {
@@ -338,28 +340,36 @@ static int perf_record(struct ayac_perfbuf *pb, struct perf_ring *r, const __u8 
 	return 0;
 }
 
+/* The view's fields in locals, as in ringbuf.c: the tail store could alias them. */
 static long perf_consume(struct ayac_perfbuf *pb, struct perf_ring *r, bool *stop)
 {
-	__u64 tail = *r->v.tail, head = ayac_perf_head(&r->v), handled = r->v.handled;
+	const __u8 *data = r->v.data;
+	__u64 *tailp = r->v.tail, mask = r->v.mask, tail = *tailp, head, handled = 0;
 	int rc = 0;
 
 	if (r->v.pending > tail) /* a Lua handler raised: its record is consumed */
-		ayac_perf_release(&r->v, tail = r->v.pending);
+		__atomic_store_n(tailp, tail = r->v.pending, __ATOMIC_RELEASE);
+	head = __atomic_load_n(r->v.head, __ATOMIC_ACQUIRE);
 	while (tail < head && !rc) {
-		const struct perf_event_header *h = (const void *)(r->v.data + (tail & r->v.mask));
-		const __u8 *rec;
+		const __u8 *rec = data + (tail & mask);
+		__u16 size = ((const struct perf_event_header *)rec)->size;
 
-		if (h->size < sizeof(*h))
-			return -EBADMSG; /* would never advance */
-		if (!(rec = ayac_perf_record(&r->v, tail, h->size)))
-			return -ENOMEM;
-		rc = perf_record(pb, r, rec, h->size);
-		tail += h->size;
-		ayac_perf_release(&r->v, tail);
+		if (size < sizeof(struct perf_event_header)) {
+			rc = -EBADMSG; /* would never advance */
+			break;
+		}
+		if ((tail & mask) + size > mask + 1 && !(rec = ayac_perf_record(&r->v, tail, size))) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = perf_record(pb, r, rec, size, &handled);
+		tail += size;
+		__atomic_store_n(tailp, tail, __ATOMIC_RELEASE);
 	}
+	r->v.handled += handled;
 	if (rc)
 		*stop = true;
-	return rc < 0 ? rc : (long)(r->v.handled - handled);
+	return rc < 0 ? rc : (long)handled;
 }
 
 long ayac_perfbuf_consume_ring(struct ayac_perfbuf *pb, int index)

@@ -234,40 +234,47 @@ void ayac_ring_release(struct ayac_ring_view *ring, __u64 pos)
 
 /* Every record available now, in order; a pass ends at a record still being written.
  * At most one ring's worth of bytes per call, so a producer that never pauses cannot
- * keep the caller here for ever. */
+ * keep the caller here for ever. The view's fields are copied into locals: the
+ * compiler cannot know the consumer store leaves them alone. */
 static long ring_consume(struct ring *r, bool *stop)
 {
-	__u64 cons = *r->v.consumer, prod, limit = cons + r->v.mask + 1;
-	long n = 0;
-	int rc = 0;
+	const __u8 *data = r->v.data;
+	__u64 *consumer = r->v.consumer, mask = r->v.mask;
+	__u64 cons = *consumer, prod, limit, handled = 0, discarded = 0;
+	long rc = 0;
 
 	if (r->v.pending > cons) /* a Lua handler raised: its record is consumed */
-		ayac_ring_release(&r->v, cons = r->v.pending);
-	while (cons < limit && cons < (prod = ayac_ring_producer(&r->v))) {
+		__atomic_store_n(consumer, cons = r->v.pending, __ATOMIC_RELEASE);
+	limit = cons + mask + 1;
+	while (!rc && cons < limit && cons < (prod = __atomic_load_n(r->v.producer, __ATOMIC_ACQUIRE))) {
 		while (cons < prod) {
-			__u32 hdr = ayac_ring_header(&r->v, cons), len = hdr & LEN_MASK;
-			void *sample = (void *)(r->v.data + (cons & r->v.mask) + HDR_SZ);
+			const __u32 *hdr = (const __u32 *)(data + (cons & mask));
+			__u32 word = __atomic_load_n(hdr, __ATOMIC_ACQUIRE), len = word & LEN_MASK;
 
-			if (hdr & BPF_RINGBUF_BUSY_BIT)
-				return n;
-			if (len > r->v.mask + 1 - HDR_SZ)
-				return -EBADMSG; /* not a length this kernel could have written */
-			cons += (len + HDR_SZ + 7) & ~(__u64)7;
-			if (hdr & BPF_RINGBUF_DISCARD_BIT) {
-				r->v.discarded++;
-			} else {
-				r->v.handled++;
-				n++;
-				rc = r->fn ? r->fn(r->ctx, sample, len) : 0;
+			if (word & BPF_RINGBUF_BUSY_BIT)
+				goto out;
+			if (len > mask + 1 - HDR_SZ) {
+				rc = -EBADMSG; /* not a length this kernel could have written */
+				goto out;
 			}
-			ayac_ring_release(&r->v, cons);
+			cons += (len + HDR_SZ + 7) & ~(__u64)7;
+			if (word & BPF_RINGBUF_DISCARD_BIT) {
+				discarded++;
+			} else {
+				handled++;
+				rc = r->fn ? r->fn(r->ctx, (void *)(hdr + 2), len) : 0;
+			}
+			__atomic_store_n(consumer, cons, __ATOMIC_RELEASE);
 			if (rc) {
 				*stop = true;
-				return rc < 0 ? rc : n;
+				break;
 			}
 		}
 	}
-	return n;
+out:
+	r->v.handled += handled;
+	r->v.discarded += discarded;
+	return rc < 0 ? rc : (long)handled;
 }
 
 long ayac_ringbuf_consume_ring(struct ayac_ringbuf *rb, int index)
