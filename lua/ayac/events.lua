@@ -796,6 +796,7 @@ function UserRingbuf:reserve(size, timeout_ms)
 	if not c then closed("user ring buffer") end
 	local t = timeout_ms == nil and 0 or timeout_arg(timeout_ms, "reserve", 2)
 	local rc = lib.ayac_user_ringbuf_reserve(c, size, self.out, t)
+	if rc == -EINTR then interrupt_point() end
 	if rc ~= 0 then
 		return errno_fail(("user ring buffer '%s': reserve %d bytes"):format(self.name, size), rc)
 	end

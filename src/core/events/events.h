@@ -32,7 +32,7 @@ struct ayac_ring_view {
 	const __u8 *data;       /* 2 * (mask + 1) bytes: the data area, mapped twice */
 	__u64 mask;             /* data size - 1 (a power of two) */
 	__u64 pending;          /* position a handler error left unreleased (Lua), or 0 */
-	__u64 handled, discarded;
+	__u64 handled, discarded; /* counted by ayac_ringbuf_consume/poll (Lua counts its own) */
 	int map_fd;             /* the ring's own dup of the map fd */
 	int index;              /* in its manager */
 };
@@ -80,7 +80,7 @@ struct ayac_perf_view {
 	const __u64 *head;      /* data_head: read with acquire */
 	__u64 *tail;            /* data_tail: written with release */
 	__u64 pending;          /* as in ayac_ring_view */
-	__u64 handled, lost;    /* samples handled; samples the kernel reported lost */
+	__u64 handled, lost;    /* by ayac_perfbuf_consume/poll: samples handled, reported lost */
 	int cpu;
 	int index;              /* in its perf buffer */
 };

@@ -21,6 +21,8 @@
 #include "internal.h"
 #include "events.h"
 
+#define MAX_CPUS 4096 /* slots of the map looked at */
+
 struct perf_ring {
 	struct ayac_perf_view v; /* first: the view is the ring */
 	int fd;
@@ -187,18 +189,18 @@ fail:
 	return err;
 }
 
-/* The CPUs to open: opts->cpus, or the online ones below max_entries. */
-static int pick_cpus(const struct ayac_perfbuf_opts *o, __u32 max_entries, bool *want, int n)
+/* The CPUs to open (want[0..n), n = the map's slots, at most MAX_CPUS): opts->cpus, or
+ * the online ones. */
+static int pick_cpus(const struct ayac_perfbuf_opts *o, bool *want, int n)
 {
 	size_t i;
-	int err;
 
 	if (!o->cpus)
-		return (err = online_cpus(want, n)) ? err : 0;
+		return online_cpus(want, n);
 	for (i = 0; i < o->cpu_cnt; i++) {
-		if (o->cpus[i] < 0 || (__u32)o->cpus[i] >= max_entries)
-			return ayac_seterr(EINVAL, "perf buffer: CPU %d is outside the map's %u slots",
-					   o->cpus[i], max_entries);
+		if (o->cpus[i] < 0 || o->cpus[i] >= n)
+			return ayac_seterr(EINVAL, "perf buffer: CPU %d is outside the map's %d slots",
+					   o->cpus[i], n);
 		want[o->cpus[i]] = true;
 	}
 	return 0;
@@ -208,7 +210,7 @@ static int perfbuf_setup(struct ayac_perfbuf *pb, const struct ayac_perfbuf_opts
 			 __u32 max_entries)
 {
 	size_t pages = o->page_cnt ? o->page_cnt : 64;
-	int n = (int)(max_entries > 4096 ? 4096 : max_entries), cpu, err;
+	int n = (int)(max_entries > MAX_CPUS ? MAX_CPUS : max_entries), cpu, err;
 	bool *want;
 
 	if (pages & (pages - 1) || pages > (1u << 20))
@@ -222,7 +224,7 @@ static int perfbuf_setup(struct ayac_perfbuf *pb, const struct ayac_perfbuf_opts
 		free(want);
 		return -ENOMEM;
 	}
-	err = pick_cpus(o, max_entries, want, n);
+	err = pick_cpus(o, want, n);
 	for (cpu = 0; !err && cpu < n; cpu++)
 		if (want[cpu])
 			err = perf_ring_open(pb, cpu, pages, o->wakeup_events);
