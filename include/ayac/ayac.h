@@ -402,4 +402,7 @@ const char *ayac_tracefs(void);
 /* Make sure bpffs is mounted at /sys/fs/bpf. */
 int ayac_ensure_bpffs(void);
 
+/* ---- events: ring buffer, perf buffer, user ring buffer (events/) ---------------- */
+#include <ayac/events.h>
+
 #endif

@@ -23,6 +23,10 @@ local M = {
 
 -- Submodules loaded on first use (ayac.btf parses vmlinux lazily anyway).
 local lazy = { btf = "ayac.btf", codec = "ayac.codec", features = "ayac.features" }
+-- Event functions (lua/ayac/events.lua, lua/ayac/log.lua), loaded on first use too.
+local lazy_fn = { ringbuf = "ayac.events", perfbuf = "ayac.events", user_ringbuf = "ayac.events",
+	poll = "ayac.events", sleep = "ayac.events", trace_pipe = "ayac.events",
+	logger = "ayac.log" }
 
 return setmetatable(M, {
 	__index = function(t, k)
@@ -31,6 +35,12 @@ return setmetatable(M, {
 			local mod = require(name)
 			rawset(t, k, mod)
 			return mod
+		end
+		name = lazy_fn[k]
+		if name then
+			local f = require(name)[k]
+			rawset(t, k, f)
+			return f
 		end
 	end,
 })
