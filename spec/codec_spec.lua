@@ -61,8 +61,10 @@ describe("codec", function()
       assert.is_true(v == 0xfedcba9876543211ULL)
       u.encode(2 ^ 53 + 2, b) -- a double that is an exact integer
       assert.is_true(u.decode(b) == 9007199254740994ULL)
-      u.encode(-1, b) -- C converts -1 to all ones
+      u.encode(0xffffffffffffffffULL, b)
       assert.are.equal("ffffffffffffffff", hex(b, 0, 8))
+      u.encode(2 ^ 64 - 2048, b) -- the largest double below 2^64
+      assert.are.equal("00f8ffffffffffff", hex(b, 0, 8))
       s.encode(-9007199254740993LL, b)
       assert.is_true(s.decode(b) == -9007199254740993LL)
       s.encode(-5, b)
@@ -229,9 +231,9 @@ describe("codec", function()
       assert.is_true(bits.decode(b).swide == -0x800000000000000LL)
       bits.encode({ swide = 0x7ffffffffffffffLL }, b)
       assert.is_true(bits.decode(b).swide == 0x7ffffffffffffffLL)
-      -- out-of-range values keep only their low bits, as C assignment does
-      bits.encode({ lo = 9 }, b)
-      assert.are.equal(1, bits.decode(b).lo)
+      -- out-of-range values are refused, naming the field and the range
+      assert.has_error(function() bits.encode({ lo = 9 }, b) end,
+        "codec: struct codec_bits: field 'lo': 9 does not fit in 3-bit unsigned bitfield (0..7)")
     end)
   end)
 

@@ -33,9 +33,18 @@ local ENOENT = fast.ENOENT
 
 local M = {}
 
-local codec_mod
+local codec_mod, encode_key, encode_value
 local function codec()
-	codec_mod = codec_mod or require "ayac.codec"
+	if not codec_mod then
+		codec_mod = require "ayac.codec"
+		-- A value the codec refuses names the map and the part of the element.
+		codec_mod.context(encode_key, function(l, msg)
+			return ("map '%s': key: %s"):format(l.st and l.st.name or "?", msg), true
+		end)
+		codec_mod.context(encode_value, function(l, msg)
+			return ("map '%s': value: %s"):format(l.st and l.st.name or "?", msg), true
+		end)
+	end
 	return codec_mod
 end
 
@@ -138,7 +147,7 @@ end
 
 local function decode_value(st, buf)
 	if not st.percpu then
-		return st.vdec(buf)
+		return (st.vdec(buf))
 	end
 	local t, dec, stride = {}, st.vdec, st.stride
 	for i = 0, st.ncpus - 1 do
@@ -147,13 +156,13 @@ local function decode_value(st, buf)
 	return t
 end
 
-local function encode_value(st, v, buf)
+function encode_value(st, v, buf)
 	if st.fdvalues and type(v) == "userdata" then
 		v = v:fd()
 	end
 	ffi_fill(buf, st.vbufsize)
 	if not st.percpu then
-		return st.venc(v, buf)
+		return (st.venc(v, buf))
 	end
 	local n, stride, enc = st.ncpus, st.stride, st.venc
 	if type(v) == "table" and #v == n and (not st.vlist or type(v[1]) == "table") then
@@ -168,7 +177,7 @@ local function encode_value(st, v, buf)
 	end
 end
 
-local function encode_key(st, k, buf)
+function encode_key(st, k, buf)
 	ffi_fill(buf, st.ksize)
 	st.kenc(k, buf)
 end
@@ -188,7 +197,7 @@ local function get(m, k)
 		end
 		return fail(st, "lookup", rc)
 	end
-	return decode_value(st, vbuf)
+	return (decode_value(st, vbuf))
 end
 
 local function flags_value(flags)
@@ -395,7 +404,7 @@ local function next_value(m, op, call)
 		end
 		return fail(st, op, rc)
 	end
-	return decode_value(st, st.vbuf)
+	return (decode_value(st, st.vbuf))
 end
 
 function methods.peek(m)
