@@ -359,6 +359,63 @@ describe("queue and stack maps", function()
   end)
 end)
 
+describe("keys and values that do not fit", function()
+  local obj
+
+  before_each(function()
+    obj = assert(ayac.load(h.bpf("maps")))
+  end)
+
+  after_each(function()
+    obj:close()
+  end)
+
+  local function refuses(f, msg)
+    local ok, err = pcall(f)
+    assert.is_false(ok)
+    assert.are.equal(msg, err)
+  end
+
+  it("are refused with the map, the part and the range, never truncated", function()
+    local m = obj:map("hash_u64")
+    local U32 = "does not fit in u32 (0..4294967295)"
+    refuses(function() m[2 ^ 32 + 7] = 1 end, "map 'hash_u64': key: 4294967303 " .. U32)
+    refuses(function() return m[2 ^ 32 + 7] end, "map 'hash_u64': key: 4294967303 " .. U32)
+    refuses(function() m:delete(-1) end, "map 'hash_u64': key: -1 " .. U32)
+    refuses(function() m[1] = -1 end,
+      "map 'hash_u64': value: -1 does not fit in u64 (0..18446744073709551615)")
+    refuses(function() m[1.5] = 1 end, "map 'hash_u64': key: 1.5 " .. U32 .. ": not an integer")
+    assert.are.equal(0, m:count()) -- nothing was written, 7 included
+    m[7] = 0xffffffffffffffffULL
+    assert.is_true(m[7] == 0xffffffffffffffffULL)
+    local hs = obj:map("hash_struct")
+    refuses(function() hs[{ id = 1, port = 70000 }] = { count = 1 } end,
+      "map 'hash_struct': key: struct spec_key: field 'port': 70000 does not fit in u16 (0..65535)")
+    refuses(function() hs[{ id = 1 }] = { count = 2 ^ 32 } end,
+      "map 'hash_struct': value: struct spec_value: field 'count': 4294967296 " .. U32)
+    local arr = obj:map("array_struct")
+    refuses(function() return arr[-1] end, "map 'array_struct': key: -1 " .. U32)
+    local pc = obj:map("percpu_array_u32")
+    refuses(function() pc[0] = 2 ^ 32 end, "map 'percpu_array_u32': value: 4294967296 " .. U32)
+    local ncpus = assert(ayac.num_possible_cpus())
+    local per = {}
+    for i = 1, ncpus do per[i] = i end
+    per[ncpus] = -5
+    refuses(function() pc[0] = per end, "map 'percpu_array_u32': value: -5 " .. U32)
+    assert.are.equal(0, pc[0][1]) -- refused whole
+    local lru = obj:map("lru_u64")
+    refuses(function() lru[-1LL] = 1 end,
+      "map 'lru_u64': key: -1LL does not fit in u64 (0..18446744073709551615)")
+    lru[0xffffffffffffffffULL] = 0x7fffffffffffffffLL
+    assert.is_true(lru[0xffffffffffffffffULL] == 0x7fffffffffffffffLL)
+    local q = assert(ayac.create_map({ type = "queue", value = "s8", max_entries = 4, name = "q8" }))
+    refuses(function() q:push(128) end, "map 'q8': value: 128 does not fit in s8 (-128..127)")
+    q:push(-128)
+    assert.are.equal(-128, q:pop())
+    q:close()
+  end)
+end)
+
 describe("struct values", function()
   it("refuse a field the struct does not have instead of leaving it zero", function()
     local obj = assert(ayac.load(h.bpf("maps")))

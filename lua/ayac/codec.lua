@@ -101,7 +101,7 @@ end
 local function describe(v)
 	if type(v) == "string" then
 		return format("string %q", #v > 32 and v:sub(1, 32) .. "..." or v)
-	elseif type(v) == "number" and v % 1 == 0 and v > -2 ^ 64 and v < 2 ^ 64 then
+	elseif type(v) == "number" and v % 1 == 0 and v >= -2 ^ 70 and v <= 2 ^ 70 then
 		return format("%.0f", v) -- integers in full, not 1.4e+14
 	elseif type(v) == "number" or type(v) == "cdata" then
 		return tostring(v)
