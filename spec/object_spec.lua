@@ -340,7 +340,19 @@ describe("object", function()
         m[0] = m[0] + obj:global("bss_counter")
         obj:set_global("data_name", "abc")
         local _ = obj:program("on_getpid"):attach()
-        for _ in m:pairs() do end
+        local pairs52 = pcall(pairs, m)
+        -- Every way of iterating, hot enough for the JIT to compile traces that hold the
+        -- iterators: none may keep the object.
+        for _ = 1, 100 do
+          for _ in m:pairs() do end
+          if pairs52 then for _ in pairs(m) do end end -- where the VM honours __pairs
+          for _ in m:keys() do end
+          for _ in obj:maps() do end
+          for _ in obj:programs() do end
+          local _ = m:count() + #m:keys()
+          local _ = m:dump()
+        end
+        for _ in m:pairs() do break end -- left early
       end
       -- Each finalizer (link, program, object) resurrects what it holds for one more
       -- cycle, so a chain of them takes a few full collections.
