@@ -35,8 +35,12 @@ end
 -- Shell: wait until $pid is the ayac binary itself with its SIGINT handler installed
 -- (or gone). Before the exec the forked shell may catch SIGINT itself and swallow it.
 local function wait_caught_sh(bin_path)
+  -- /proc/PID/exe is the resolved path: compare with bin resolved too (AYAC=./ayac-asan).
+  local f = assert(io.popen("readlink -f " .. sh_quote(bin_path)))
+  local real = f:read("*l")
+  f:close()
   return " while kill -0 $pid 2>/dev/null && { [ \"$(readlink /proc/$pid/exe)\" != " ..
-    sh_quote(bin_path) .. " ] || [ $(( 0x$(awk '/^SigCgt/ {print $2}' /proc/$pid/status" ..
+    sh_quote(real) .. " ] || [ $(( 0x$(awk '/^SigCgt/ {print $2}' /proc/$pid/status" ..
     " 2>/dev/null || echo 0) & 2 )) -eq 0 ]; }; do :; done; "
 end
 
