@@ -30,6 +30,16 @@ local function received(rx, n)
 	return got
 end
 
+-- TCX is Linux 6.6: older kernels (the 6.1 of the matrix) skip what only TCX does, and a
+-- 6.6+ kernel that says it has no TCX fails instead of skipping.
+local function no_tcx()
+	if ayac.features().links.tcx then return false end
+	local a, b = (require "kernel").release:match("^(%d+)%.(%d+)")
+	assert(tonumber(a) * 100 + tonumber(b) < 606, "kernel 6.6+ without TCX")
+	pending("needs TCX (Linux 6.6); kernel " .. (require "kernel").release)
+	return true
+end
+
 describe("tc", function()
 	local a, b, obj, rx, tx
 	before_each(function()
@@ -54,6 +64,7 @@ describe("tc", function()
 	for _, netlink in ipairs({ false, true }) do
 		local via = netlink and "netlink" or "tcx"
 		it("counts exactly the datagrams at ingress and egress through " .. via, function()
+			if not netlink and no_tcx() then return end
 			local ingress = assert(attach(b, "tc_in_count", { netlink = netlink }))
 			local egress = assert(attach(a, "tc_out_count", { netlink = netlink }))
 			assert.equal("ingress", ingress:info().direction)
@@ -140,6 +151,7 @@ describe("tc", function()
 	end)
 
 	it("orders TCX programs with before and after", function()
+		if no_tcx() then return end
 		local first = assert(attach(b, "tc_a", { direction = "ingress" }))
 		local second = assert(attach(b, "tc_b", { direction = "ingress", before = first }))
 		send(1)
