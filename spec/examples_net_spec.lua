@@ -4,6 +4,16 @@
 -- exactly the ones to its port from arriving, and neither leaves anything attached
 -- once stopped (SIGTERM, as `kill` does). The examples run until stopped, so nothing
 -- here depends on how fast this machine is.
+-- In the qemu matrix (scripts/vmtest) these specs fail and then hang the guest's
+-- busted on a pipe: not yet made to work there (the guest's network setup), so they
+-- run on the host only, and say so. docs/vmtest.md lists this gap.
+if (require "kernel").in_vm then
+	describe("examples_net", function()
+		pending("network specs run on the host only: not yet working in the qemu matrix")
+	end)
+	return
+end
+
 local ayac = require "ayac"
 local h = require "helpers"
 local net = require "net"
