@@ -581,7 +581,13 @@ describe("events", function()
     it("iterates over bpf_printk lines", function()
       local marker = math.random(1, 2 ^ 31)
       assert(obj:set_global("printk_marker", marker))
-      local it = assert(ayac.trace_pipe { timeout = 5 })
+      local it, err, code = ayac.trace_pipe { timeout = 5 }
+      if not it and code == "EBUSY" then
+        -- trace_pipe has one reader at a time, system-wide: another tool holds it.
+        pending("trace_pipe is held by another reader: " .. err)
+        return
+      end
+      assert(it, err)
       local want = "ayac-trace-pipe " .. marker
       for _ = 1, 3 do assert(obj:program("printk"):test_run { data = PKT }) end
       local found, info = 0, nil
