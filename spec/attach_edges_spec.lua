@@ -38,13 +38,6 @@ local function sleep_a_bit()
 	os.execute("sleep 0.01")
 end
 
--- Linux major.minor of the running kernel, for what older kernels do not report.
-local function kernel_at_least(major, minor)
-	local a, b = kernel.release:match("^(%d+)%.(%d+)")
-	a, b = tonumber(a), tonumber(b)
-	return a > major or (a == major and b >= minor)
-end
-
 describe("a tracepoint full of programs", function()
 	it("refuses the 65th with E2BIG, saying the limit and that the collector frees links", function()
 		local objs, links = {}, {}
@@ -91,7 +84,7 @@ describe("a link reopened from its pin", function()
 	after_each(function() os.remove(path) end)
 
 	-- perf event links name their event only on Linux 6.6 and later.
-	local perf_names = kernel_at_least(6, 6)
+	local perf_names = kernel.at_least(6, 6)
 	local cases = {
 		{ "tracepoint", PROBES, "tp_getpid", nil, perf_names and "tracepoint" or "perf_event" },
 		{ "uprobe", PROBES, "up_count", { path = EXE, symbol = "ayacfix_exe_func" },

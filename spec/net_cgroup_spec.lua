@@ -8,12 +8,7 @@
 -- In the qemu matrix (scripts/vmtest) these specs fail and then hang the guest's
 -- busted on a pipe: not yet made to work there (the guest's network setup), so they
 -- run on the host only, and say so. docs/vmtest.md lists this gap.
-if (require "kernel").in_vm then
-	describe("net_cgroup", function()
-		pending("network specs run on the host only: not yet working in the qemu matrix")
-	end)
-	return
-end
+if (require "kernel").net_host_only("net_cgroup") then return end
 
 local ayac = require "ayac"
 local h = require "helpers"

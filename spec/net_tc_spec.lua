@@ -7,12 +7,7 @@
 -- In the qemu matrix (scripts/vmtest) these specs fail and then hang the guest's
 -- busted on a pipe: not yet made to work there (the guest's network setup), so they
 -- run on the host only, and say so. docs/vmtest.md lists this gap.
-if (require "kernel").in_vm then
-	describe("net_tc", function()
-		pending("network specs run on the host only: not yet working in the qemu matrix")
-	end)
-	return
-end
+if (require "kernel").net_host_only("net_tc") then return end
 
 local ayac = require "ayac"
 local net = require "net"
@@ -44,8 +39,7 @@ end
 -- 6.6+ kernel that says it has no TCX fails instead of skipping.
 local function no_tcx()
 	if ayac.features().links.tcx then return false end
-	local a, b = (require "kernel").release:match("^(%d+)%.(%d+)")
-	assert(tonumber(a) * 100 + tonumber(b) < 606, "kernel 6.6+ without TCX")
+	assert(not (require "kernel").at_least(6, 6), "kernel 6.6+ without TCX")
 	pending("needs TCX (Linux 6.6); kernel " .. (require "kernel").release)
 	return true
 end

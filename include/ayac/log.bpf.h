@@ -30,6 +30,11 @@
  * before load (ayac.logger on an object not loaded yet, or the `globals` load option).
  * The default is AYAC_LOG_LEVEL (info unless defined before the include).
  *
+ * Each record carries the task that logged it (tgid and pid). Before Linux 6.10 only
+ * tracing-like programs may read it: in XDP, TC and socket programs that must load on
+ * older kernels define AYAC_LOG_PACKET_SAFE (the task on 6.10+, 0 before) or
+ * AYAC_LOG_NO_TASK (always 0) before the include.
+ *
  * Records go through the ring buffer map ayac_log_ring (AYAC_LOG_RINGBUF_SIZE bytes);
  * a record that does not fit is counted in the .bss global ayac_log_dropped, which
  * ayac.logger reports. One object per program file: the header defines these globals.
@@ -72,7 +77,7 @@ struct ayac_log_hdr {
 	__u16 size;     /* bytes of the whole record */
 	__u32 line;     /* __LINE__ of the call */
 	__u32 cpu;
-	__u32 tgid;     /* 0 with AYAC_LOG_NO_TASK */
+	__u32 tgid;     /* 0 with AYAC_LOG_NO_TASK, AYAC_LOG_PACKET_SAFE before 6.10 */
 	__u32 pid;
 	__u64 ts_ns;    /* bpf_ktime_get_ns */
 };
@@ -191,8 +196,17 @@ struct {
 #define AYAC__CAT(a, b) AYAC__CAT_(a, b)
 #define AYAC__CAT_(a, b) a##b
 
-#ifdef AYAC_LOG_NO_TASK
+/* The task (tgid, pid) each record carries. Kernels before 6.10 offer
+ * bpf_get_current_pid_tgid only to tracing-like programs, and the verifier refuses an
+ * XDP, TC or socket program that calls it. AYAC_LOG_PACKET_SAFE reads it only on 6.10+:
+ * LINUX_KERNEL_VERSION is a frozen .kconfig value, so the verifier drops the call on
+ * older kernels before it checks it. AYAC_LOG_NO_TASK never reads it. */
+#if defined(AYAC_LOG_NO_TASK)
 #define AYAC__TASK() 0
+#elif defined(AYAC_LOG_PACKET_SAFE)
+extern int LINUX_KERNEL_VERSION __kconfig;
+#define AYAC__TASK() \
+	(LINUX_KERNEL_VERSION >= KERNEL_VERSION(6, 10, 0) ? bpf_get_current_pid_tgid() : 0)
 #else
 #define AYAC__TASK() bpf_get_current_pid_tgid()
 #endif

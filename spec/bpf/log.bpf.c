@@ -4,6 +4,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+/* XDP programs: the task only where the kernel offers it to them (6.10+). */
+#define AYAC_LOG_PACKET_SAFE
 #include <ayac/log.bpf.h>
 
 __u32 nr_logs;  /* log_many: how many info records */

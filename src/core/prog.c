@@ -131,6 +131,32 @@ static int check_loadable(struct ayac_prog *prog)
 	return resolve_attach_btf_id(prog);
 }
 
+/* "unknown func bpf_x#N" means the helper exists but not for this program type (or
+ * not in this kernel): say so, and for the one helper ayac's own logger calls, how to
+ * build a packet program that runs on kernels before 6.10. Empty when no hint applies. */
+static void unknown_helper_hint(const struct ayac_prog *prog, char *buf, size_t size)
+{
+	const char *at = strstr(prog->log, "unknown func ");
+	size_t n;
+
+	buf[0] = '\0';
+	if (!at)
+		return;
+	at += strlen("unknown func ");
+	n = strcspn(at, "#\n ");
+	if (n == 0 || n > 64)
+		return;
+	snprintf(buf, size,
+		 ": this kernel does not offer %.*s to %s programs (helpers differ by program "
+		 "type and kernel version)%s",
+		 (int)n, at, prog->sec_name,
+		 strncmp(at, "bpf_get_current_pid_tgid#", n + 1) == 0 ?
+			 "; before Linux 6.10 only tracing-like programs may read the current "
+			 "task: for <ayac/log.bpf.h> in XDP, TC or socket programs define "
+			 "AYAC_LOG_PACKET_SAFE (or AYAC_LOG_NO_TASK) before the include" :
+			 "");
+}
+
 int ayac_prog_load_in_kernel(struct ayac_prog *prog)
 {
 	int err = check_loadable(prog), fd;
@@ -149,9 +175,14 @@ int ayac_prog_load_in_kernel(struct ayac_prog *prog)
 	if (prog->log && prog->log[0]) {
 		/* The verifier said why: that is the error the user needs, with its log. */
 		int saved = ayac_errnum();
-		if (!ayac_core_explain_reject(prog))
-			ayac_seterr(AYAC_EVERIFIER, "load program '%s' (%s): the verifier refused it (%s)",
-				    prog->name, prog->sec_name, ayac_errname(saved));
+		if (!ayac_core_explain_reject(prog)) {
+			char hint[512];
+
+			unknown_helper_hint(prog, hint, sizeof(hint));
+			ayac_seterr(AYAC_EVERIFIER,
+				    "load program '%s' (%s): the verifier refused it (%s)%s",
+				    prog->name, prog->sec_name, ayac_errname(saved), hint);
+		}
 		ayac_errappend(prog->log);
 	}
 	return -ayac_errnum();
