@@ -212,11 +212,36 @@ struct ayac_kprobe_opts {
 };
 struct ayac_link *ayac_attach_kprobe(struct ayac_prog *prog, const struct ayac_kprobe_opts *opts);
 
+/* perf_event programs on sampling perf events (attach/perf_event.c). */
+struct ayac_perf_event_opts {
+	__u32 type;            /* PERF_TYPE_SOFTWARE, _HARDWARE, _HW_CACHE, _RAW,
+				* _TRACEPOINT, or a PMU's own type (sysfs) */
+	__u64 config;          /* the event within the type (ayac_perf_event_config) */
+	__u64 sample_period;   /* a sample every N events; or */
+	__u64 sample_freq;     /* N samples a second (the kernel adjusts the period) */
+	int pid;               /* -1: every process; else that thread (and no other) */
+	int cpu;               /* -1: every online CPU with pid -1, any CPU with a pid */
+	__u64 cookie;
+};
+/* One perf event (pid or cpu given) or one per online CPU (neither), each running the
+ * program; the link owns them all (ayac_link_count). */
+struct ayac_link *ayac_attach_perf_events(struct ayac_prog *prog,
+					  const struct ayac_perf_event_opts *opts);
+/* Names as perf(1) spells them: type "software", "hardware", "cache", "raw",
+ * "tracepoint", "breakpoint" or a PMU under /sys/bus/event_source/devices; config
+ * "cpu-clock", "cycles", "L1-dcache-load-misses", "category:name" (tracepoint). A
+ * NULL config_name leaves *config alone (the caller passes a number). */
+int ayac_perf_event_config(const char *type_name, const char *config_name, __u32 *type,
+			   __u64 *config);
+
 int ayac_link_detach(struct ayac_link *link);   /* idempotent */
 void ayac_link_free(struct ayac_link *link);    /* detaches unless pinned */
 int ayac_link_fd(const struct ayac_link *link);
 bool ayac_link_attached(const struct ayac_link *link);
 const char *ayac_link_kind(const struct ayac_link *link); /* "perf_event", "raw_tp", … */
+/* How many attachments the link holds: 1 for most, one per CPU for a perf_event link
+ * opened on every CPU, one per site for USDT; 0 once detached. */
+size_t ayac_link_count(const struct ayac_link *link);
 int ayac_link_pin(struct ayac_link *link, const char *path);
 /* Unpinned, the link is detached when it is freed (or its object closed). */
 int ayac_link_unpin(struct ayac_link *link, const char *path);

@@ -148,6 +148,15 @@ enum ayac_link_kind {
 	AYAC_LINK_BPF,         /* a bpf_link fd (BPF_LINK_CREATE, BPF_RAW_TRACEPOINT_OPEN) */
 	AYAC_LINK_PERF_LINK,   /* bpf_link over a perf event: both fds */
 	AYAC_LINK_PERF_IOCTL,  /* perf event with PERF_EVENT_IOC_SET_BPF: perf fd only */
+	AYAC_LINK_STRUCT_OPS,  /* a registered .struct_ops map: fd is a copy of the map's fd,
+				* release unregisters it (map delete of key 0) */
+};
+
+/* One more attachment of a link that holds several (a perf event per CPU, a uprobe per
+ * USDT site, a kprobe per function where the kernel has no multi-kprobe link). */
+struct ayac_link_part {
+	int fd;                      /* bpf link fd, or -1 */
+	int perf_fd;                 /* perf event fd, or -1 */
 };
 
 struct ayac_link {
@@ -158,6 +167,12 @@ struct ayac_link {
 	bool pinned;
 	struct ayac_prog *prog;      /* NULL once its object is closed */
 	struct ayac_link *next;      /* in prog->obj->links */
+	struct ayac_link_part *parts; /* attachments beyond (fd, perf_fd); see above */
+	size_t nr_parts;
+	/* Called once when the link lets go of its attachments (detach, free, object
+	 * close), before the fds close; gets priv (e.g. USDT spec slots to give back). */
+	void (*release)(struct ayac_link *link, void *priv);
+	void *priv;
 };
 
 #endif

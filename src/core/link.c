@@ -57,12 +57,61 @@ fail:
 /* Closing the fds is what detaches: the kernel drops a bpf_link when its last fd goes
  * and a perf event (with the program set on it) when its fd goes. A perf event is
  * disabled first so that no more samples run the program while it is torn down. */
+static void close_pair(int *fd, int *perf_fd)
+{
+	if (*perf_fd >= 0)
+		ioctl(*perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+	close_fd(fd);
+	close_fd(perf_fd);
+}
+
 static void link_close_fds(struct ayac_link *link)
 {
-	if (link->kind == AYAC_LINK_PERF_IOCTL && link->perf_fd >= 0)
-		ioctl(link->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
-	close_fd(&link->fd);
-	close_fd(&link->perf_fd);
+	size_t i;
+
+	if (link->release) {
+		void (*release)(struct ayac_link *, void *) = link->release;
+		link->release = NULL;
+		release(link, link->priv);
+	}
+	close_pair(&link->fd, &link->perf_fd);
+	for (i = 0; i < link->nr_parts; i++)
+		close_pair(&link->parts[i].fd, &link->parts[i].perf_fd);
+	free(link->parts);
+	link->parts = NULL;
+	link->nr_parts = 0;
+}
+
+int ayac_link_absorb(struct ayac_link *into, struct ayac_link *from)
+{
+	struct ayac_link_part *parts;
+	size_t n = 1 + from->nr_parts, i;
+
+	parts = ayac_reallocarray(into->parts, into->nr_parts + n, sizeof(*parts));
+	if (!parts) {
+		ayac_link_free(from);
+		return -ENOMEM;
+	}
+	into->parts = parts;
+	parts[into->nr_parts].fd = from->fd;
+	parts[into->nr_parts].perf_fd = from->perf_fd;
+	for (i = 0; i < from->nr_parts; i++)
+		parts[into->nr_parts + 1 + i] = from->parts[i];
+	into->nr_parts += n;
+	/* Its fds now belong to into: free the shell only. */
+	from->fd = from->perf_fd = -1;
+	free(from->parts);
+	from->parts = NULL;
+	from->nr_parts = 0;
+	ayac_link_free(from);
+	return 0;
+}
+
+size_t ayac_link_count(const struct ayac_link *link)
+{
+	if (!ayac_link_attached(link))
+		return 0;
+	return 1 + link->nr_parts;
 }
 
 /* A pinned link outlives its fds. An explicit detach asks the kernel to cut it off
@@ -143,6 +192,11 @@ int ayac_link_pin(struct ayac_link *link, const char *path)
 	if (!ayac_link_attached(link))
 		return ayac_seterr(EBADF, "pin %s link at '%s': the link is detached",
 				   ayac_link_kind(link), path);
+	if (link->nr_parts || link->kind == AYAC_LINK_STRUCT_OPS)
+		return ayac_seterr(EOPNOTSUPP, "pin %s link at '%s': %s", ayac_link_kind(link), path,
+				   link->nr_parts ? "it holds several attachments, and a pin holds "
+				   "one bpf_link" : "a .struct_ops map registered without a link; "
+				   "declare it in SEC(\".struct_ops.link\") to get one");
 	if (link->fd < 0)
 		/* PERF_EVENT_IOC_SET_BPF leaves no bpf_link to pin (kernel before 5.15). */
 		return ayac_seterr(EOPNOTSUPP,

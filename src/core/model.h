@@ -26,6 +26,9 @@ void ayac_prog_destroy(struct ayac_prog *prog);
  * fds (closes them on failure). */
 struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind,
 				const char *what, int fd, int perf_fd);
+/* Moves from's attachments into into (one link owning several) and frees from; on
+ * failure from is detached and freed. */
+int ayac_link_absorb(struct ayac_link *into, struct ayac_link *from);
 /* obj close: detach every link that is not pinned and forget the object. */
 void ayac_links_release_obj(struct ayac_obj *obj);
 /* The loaded program's fd, or a negative error with a bare message ("the program is

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include <ayac/ayac.h>
-#include "lutil.h"
+#include "lattach.h"
 
 #define MAX_MAP_IDS 64
 
@@ -355,6 +355,8 @@ static struct ayac_link *attach_target(lua_State *L, struct ayac_prog *prog)
 	case BPF_PROG_TYPE_LSM:
 		luaL_checktype(L, 2, LUA_TTABLE);
 		return ayac_attach_raw_tp(prog, NULL);
+	case BPF_PROG_TYPE_PERF_EVENT:
+		return lattach_perf_event(L, prog);
 	case BPF_PROG_TYPE_KPROBE:
 		luaL_checktype(L, 2, LUA_TTABLE);
 		lua_getfield(L, 2, "path");

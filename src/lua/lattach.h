@@ -1,0 +1,15 @@
+/* Attach target tables of the program kinds in lattach*.c (perf_event, iter, usdt,
+ * multi-probes, freplace), parsed into the core's options. Each reads the table at
+ * stack index 2 and returns the core's link, or NULL with the core's error set. */
+#ifndef AYAC_LATTACH_H
+#define AYAC_LATTACH_H
+
+#include "lutil.h"
+
+struct ayac_prog;
+struct ayac_link;
+
+struct ayac_link *lattach_perf_event(lua_State *L, struct ayac_prog *prog);
+struct ayac_link *lattach_iter(lua_State *L, struct ayac_prog *prog);
+
+#endif
