@@ -234,6 +234,21 @@ struct ayac_link *ayac_attach_perf_events(struct ayac_prog *prog,
 int ayac_perf_event_config(const char *type_name, const char *config_name, __u32 *type,
 			   __u64 *config);
 
+/* Iterators (attach/iter.c): SEC("iter/<target>") programs. Parameters of the target,
+ * all optional, at most one kind: */
+struct ayac_iter_opts {
+	int map_fd;            /* bpf_map_elem (and sk/task storage, sockmap): the map */
+	int cgroup_fd;         /* cgroup: where the walk starts (or cgroup_id; neither: root) */
+	__u64 cgroup_id;
+	__u32 order;           /* enum bpf_cgroup_iter_order (BPF_CGROUP_ITER_*) */
+	__u32 tid, pid;        /* task, task_file, task_vma: one thread, or one process */
+	int pid_fd;            /* or the process of a pidfd */
+};
+struct ayac_link *ayac_attach_iter(struct ayac_prog *prog, const struct ayac_iter_opts *opts);
+/* A new read of an iterator link: an fd (O_CLOEXEC) whose read() returns what the
+ * program prints, 0 at the end. The caller closes it. */
+int ayac_link_iter_open(struct ayac_link *link);
+
 int ayac_link_detach(struct ayac_link *link);   /* idempotent */
 void ayac_link_free(struct ayac_link *link);    /* detaches unless pinned */
 int ayac_link_fd(const struct ayac_link *link);

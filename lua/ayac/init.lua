@@ -21,6 +21,16 @@ local M = {
 -- Submodules loaded on first use (ayac.btf parses vmlinux lazily anyway).
 local lazy = { btf = "ayac.btf", codec = "ayac.codec", features = "ayac.features" }
 
+-- One-shot iterator: attach, read the whole output, detach.
+function M.iter(prog, opts)
+	local link, err, code = prog:attach(opts)
+	if not link then return nil, err, code end
+	local out
+	out, err, code = link:read()
+	link:detach()
+	return out, err, code
+end
+
 return setmetatable(M, {
 	__index = function(t, k)
 		local name = lazy[k]

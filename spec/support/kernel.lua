@@ -16,6 +16,7 @@
 -- Features:
 --   kprobe, kretprobe   the kprobe PMU (/sys/bus/event_source/devices/kprobe)
 --   ksyscall            kprobe + the arch's syscall wrappers (__x64_sys_getpid in kallsyms)
+--   iter_map_elem       an iter/bpf_map_elem program (spec/bpf/iter.bpf.c) loads
 --   fentry, fexit, fmod_ret, lsm
 --                       a do-nothing program of that kind (spec/bpf/vm_probe.bpf.c)
 --                       loads and attaches through ayac; lsm also needs "bpf" among
@@ -105,6 +106,24 @@ function probes.lsm()
 	end
 	return try_program("probe_lsm")
 end
+
+-- Loads one program of an object with the others not loaded: true, or false and why.
+local function try_load(object, want)
+	local ok_ayac, ayac = pcall(require, "ayac")
+	if not ok_ayac then return false, "require 'ayac' failed: " .. tostring(ayac) end
+	local obj, err = ayac.open(build .. "/spec/bpf/" .. object .. ".bpf.o")
+	if not obj then return false, err end
+	for name, prog in obj:programs() do
+		if name ~= want then prog:set_autoload(false) end
+	end
+	local ok, lerr = obj:load()
+	obj:close()
+	if not ok then return false, lerr end
+	return true
+end
+
+-- bpf_map_elem iterators: some kernels refuse to load them (EPERM after verification)
+function probes.iter_map_elem() return try_load("iter", "dump_elems") end
 
 local cache = {}
 

@@ -1,7 +1,9 @@
 /* prog:attach(target) for perf_event programs and iterators: the target table into the
  * core's options. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ayac/ayac.h>
 #include "lattach.h"
@@ -71,4 +73,58 @@ struct ayac_link *lattach_perf_event(lua_State *L, struct ayac_prog *prog)
 	o.cpu = (int)lutil_opt_int(L, 2, "cpu", -1, -1, 65535);
 	o.cookie = (__u64)lutil_opt_int(L, 2, "cookie", 0, 0, LUTIL_U64_END);
 	return ayac_attach_perf_events(prog, &o);
+}
+
+static const char *const cgroup_orders[] = { "self_only", "descendants_pre",
+					     "descendants_post", "ancestors_up", NULL };
+
+/* { map = m } | { cgroup = "/sys/fs/cgroup/..." | fd, cgroup_id =, order = } |
+ * { tid = } | { pid = } | { pid_fd = }. */
+struct ayac_link *lattach_iter(lua_State *L, struct ayac_prog *prog)
+{
+	struct ayac_iter_opts o;
+	struct ayac_link *link;
+	const char *order, *path = NULL;
+	int i, own_fd = -1;
+
+	memset(&o, 0, sizeof(o));
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
+	lua_getfield(L, 2, "map");
+	if (!lua_isnil(L, -1))
+		o.map_fd = ayac_map_fd(lbind_check(L, lua_gettop(L), LBIND_MAP));
+	lua_pop(L, 1);
+	lua_getfield(L, 2, "cgroup");
+	if (lua_type(L, -1) == LUA_TSTRING)
+		path = lua_tostring(L, -1);
+	else if (!lua_isnil(L, -1))
+		o.cgroup_fd = (int)lutil_check_int(L, 2, "cgroup", luaL_checknumber(L, -1), 0,
+						   2147483647.0);
+	lua_pop(L, 1);
+	o.cgroup_id = (__u64)lutil_opt_int(L, 2, "cgroup_id", 0, 0, LUTIL_U64_END);
+	order = lutil_opt_string(L, 2, "order", NULL);
+	if (order) {
+		for (i = 0; cgroup_orders[i] && strcmp(cgroup_orders[i], order); i++)
+			;
+		if (!cgroup_orders[i])
+			luaL_argerror(L, 2, "order: \"self_only\", \"descendants_pre\", "
+				      "\"descendants_post\" or \"ancestors_up\" expected");
+		o.order = (__u32)i + BPF_CGROUP_ITER_SELF_ONLY;
+	}
+	o.tid = (__u32)lutil_opt_int(L, 2, "tid", 0, 1, 2147483647.0);
+	o.pid = (__u32)lutil_opt_int(L, 2, "pid", 0, 1, 2147483647.0);
+	o.pid_fd = (int)lutil_opt_int(L, 2, "pid_fd", 0, 0, 2147483647.0);
+	if (path) {
+		own_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (own_fd < 0) {
+			ayac_seterr(errno, "attach iter for program '%s': open cgroup '%s'",
+				    ayac_prog_name(prog), path);
+			return NULL;
+		}
+		o.cgroup_fd = own_fd;
+	}
+	link = ayac_attach_iter(prog, &o);
+	if (own_fd >= 0)
+		close(own_fd); /* the link holds its own reference to the cgroup */
+	return link;
 }

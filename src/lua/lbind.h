@@ -51,6 +51,8 @@ void lbind_open_prog(lua_State *L, int module_idx);
 void lbind_open_map(lua_State *L, int module_idx);
 void lbind_open_link(lua_State *L, int module_idx);
 void lbind_open_btf(lua_State *L, int module_idx);
+/* link:read() and link:lines() for iterator links (liter.c); after lbind_open_link. */
+void lbind_open_iter(lua_State *L, int module_idx);
 /* Plain functions (no userdata type): kernel feature answers (lfeatures.c). */
 void lbind_open_features(lua_State *L, int module_idx);
 

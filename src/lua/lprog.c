@@ -352,6 +352,9 @@ static struct ayac_link *attach_target(lua_State *L, struct ayac_prog *prog)
 	case BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE:
 		return attach_raw_tp(L, prog);
 	case BPF_PROG_TYPE_TRACING:
+		if (ayac_prog_attach_type(prog) == BPF_TRACE_ITER)
+			return lattach_iter(L, prog);
+		/* fall through */
 	case BPF_PROG_TYPE_LSM:
 		luaL_checktype(L, 2, LUA_TTABLE);
 		return ayac_attach_raw_tp(prog, NULL);

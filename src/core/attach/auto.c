@@ -177,10 +177,8 @@ static struct ayac_link *auto_dispatch(struct ayac_prog *prog, char *target)
 	case AYAC_ATTACH_RAW_TP:
 		return ayac_attach_raw_tp(prog, target);
 	case AYAC_ATTACH_TRACING:
-		if (prog->attach_type == BPF_TRACE_ITER) {
-			ayac_seterr(EOPNOTSUPP, "iterator links are not supported yet");
-			return sec_fail(prog);
-		}
+		if (prog->attach_type == BPF_TRACE_ITER)
+			return ayac_attach_iter(prog, NULL);
 		if (prog->attach_type == BPF_LSM_CGROUP) {
 			ayac_seterr(EOPNOTSUPP, "lsm_cgroup programs attach to a cgroup; "
 				    "pass one: prog:attach{ cgroup=\"/sys/fs/cgroup/...\" }");
