@@ -234,6 +234,16 @@ struct ayac_link *ayac_attach_perf_events(struct ayac_prog *prog,
 int ayac_perf_event_config(const char *type_name, const char *config_name, __u32 *type,
 			   __u64 *config);
 
+/* USDT probes (attach/usdt.c) for programs written against libbpf's <bpf/usdt.bpf.h>:
+ * every site of provider:name in path. */
+struct ayac_usdt_opts {
+	const char *path;      /* executable or shared library */
+	const char *provider, *name;
+	int pid;               /* -1: every process */
+	__u64 cookie;          /* what bpf_usdt_cookie() returns */
+};
+struct ayac_link *ayac_attach_usdt(struct ayac_prog *prog, const struct ayac_usdt_opts *opts);
+
 /* Iterators (attach/iter.c): SEC("iter/<target>") programs. Parameters of the target,
  * all optional, at most one kind: */
 struct ayac_iter_opts {

@@ -139,6 +139,8 @@ struct ayac_obj {
 	struct ayac_externs *externs; /* __kconfig/__ksym externs (externs.h); NULL: none */
 
 	struct ayac_link *links;     /* links made from this object's programs */
+	struct ayac_usdt_ids *usdt;  /* USDT spec ids in use (attach/usdt_spec.c); one
+				      * allocation, freed with the object */
 	struct ayac_core_state *core; /* CO-RE: btf = path target, candidate cache (core_cands.c) */
 };
 
@@ -170,8 +172,10 @@ struct ayac_link {
 	struct ayac_link_part *parts; /* attachments beyond (fd, perf_fd); see above */
 	size_t nr_parts;
 	/* Called once when the link lets go of its attachments (detach, free, object
-	 * close), before the fds close; gets priv (e.g. USDT spec slots to give back). */
-	void (*release)(struct ayac_link *link, void *priv);
+	 * close), before the fds close, with undo true: give back what the attach took
+	 * (USDT spec ids, a registered struct_ops). With undo false when the object
+	 * closes under a pinned link, which keeps running: only free priv. */
+	void (*release)(struct ayac_link *link, void *priv, bool undo);
 	void *priv;
 };
 

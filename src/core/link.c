@@ -65,15 +65,21 @@ static void close_pair(int *fd, int *perf_fd)
 	close_fd(perf_fd);
 }
 
+static void link_release(struct ayac_link *link, bool undo)
+{
+	void (*release)(struct ayac_link *, void *, bool) = link->release;
+
+	link->release = NULL;
+	if (release)
+		release(link, link->priv, undo);
+	link->priv = NULL;
+}
+
 static void link_close_fds(struct ayac_link *link)
 {
 	size_t i;
 
-	if (link->release) {
-		void (*release)(struct ayac_link *, void *) = link->release;
-		link->release = NULL;
-		release(link, link->priv);
-	}
+	link_release(link, true);
 	close_pair(&link->fd, &link->perf_fd);
 	for (i = 0; i < link->nr_parts; i++)
 		close_pair(&link->parts[i].fd, &link->parts[i].perf_fd);
@@ -259,6 +265,8 @@ void ayac_links_release_obj(struct ayac_obj *obj)
 		 * object, and the handle may still pin, unpin or read it. */
 		if (!link->pinned)
 			link_close_fds(link);
+		else
+			link_release(link, false);
 		link->next = NULL;
 		link->prog = NULL;
 	}

@@ -182,6 +182,7 @@ void ayac_obj_free(struct ayac_obj *obj)
 	ayac_btf_free(obj->btf);
 	ayac_elf_free(obj->elf);
 	free(obj->btf_load_error);
+	free(obj->usdt);
 	free(obj->btf_path);
 	free(obj->pin_root);
 	free(obj->name);

@@ -128,3 +128,20 @@ struct ayac_link *lattach_iter(lua_State *L, struct ayac_prog *prog)
 		close(own_fd); /* the link holds its own reference to the cgroup */
 	return link;
 }
+
+/* { path=, provider=, name=, pid=, cookie= } */
+struct ayac_link *lattach_usdt(lua_State *L, struct ayac_prog *prog)
+{
+	struct ayac_usdt_opts o;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	memset(&o, 0, sizeof(o));
+	o.path = lutil_opt_string(L, 2, "path", NULL);
+	o.provider = lutil_opt_string(L, 2, "provider", NULL);
+	o.name = lutil_opt_string(L, 2, "name", NULL);
+	if (!o.path || !o.provider || !o.name)
+		luaL_argerror(L, 2, "{ path = , provider = , name = } expected");
+	o.pid = (int)lutil_opt_int(L, 2, "pid", -1, -1, 2147483647.0);
+	o.cookie = (__u64)lutil_opt_int(L, 2, "cookie", 0, 0, LUTIL_U64_END);
+	return ayac_attach_usdt(prog, &o);
+}

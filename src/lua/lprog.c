@@ -362,6 +362,10 @@ static struct ayac_link *attach_target(lua_State *L, struct ayac_prog *prog)
 		return lattach_perf_event(L, prog);
 	case BPF_PROG_TYPE_KPROBE:
 		luaL_checktype(L, 2, LUA_TTABLE);
+		lua_getfield(L, 2, "provider");
+		if (!lua_isnil(L, -1))
+			return lattach_usdt(L, prog);
+		lua_pop(L, 1);
 		lua_getfield(L, 2, "path");
 		return lua_isnil(L, -1) ? attach_kprobe(L, prog) : attach_uprobe(L, prog);
 	default:

@@ -22,6 +22,9 @@ struct ayac_link *ayac_attach_perf_event_to(struct ayac_prog *prog, int perf_fd,
 int ayac_probe_perf_open(const char *pmu, bool retprobe, const char *target, __u64 offset,
 			 int pid, __u64 ref_ctr_off);
 
+/* uprobe.c: a path as uprobes take it: a name without '/' is searched in the library
+ * path (names with ".so") or PATH. */
+int ayac_uprobe_resolve_path(const char *path, char *out, size_t size);
 /* tracepoint.c: the id of tracefs events/<category>/<name>, or a negative error. */
 int ayac_tracepoint_id(const char *category, const char *name);
 /* perf_event.c: the online CPUs (/sys/devices/system/cpu/online) into a new array. */

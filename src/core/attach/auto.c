@@ -8,6 +8,8 @@
  *   kprobe/func[+off], kretprobe/func          → ayac_attach_kprobe
  *   ksyscall/name, kretsyscall/name            → kprobe on the arch's syscall entry
  *   uprobe[.s]/path:sym[+off], uretprobe/...   → ayac_attach_uprobe
+ *   usdt[.s]/path:provider:name                → ayac_attach_usdt
+ *   iter/x                                     → ayac_attach_iter (no parameters)
  *
  * Anything else needs a target the section cannot hold (an interface, a cgroup...),
  * and the error says which target table to pass. */
@@ -38,6 +40,8 @@ static const char *target_hint(const struct ayac_prog *prog)
 		return "{ path=, symbol= | offset=, pid=, retprobe= }";
 	if (prog->sec_def && prog->sec_def->attach_kind == AYAC_ATTACH_KPROBE)
 		return "{ func=, offset=, retprobe= }";
+	if (prog->sec_def && prog->sec_def->attach_kind == AYAC_ATTACH_USDT)
+		return "{ path=, provider=, name=, pid=, cookie= }";
 	switch (prog->type) {
 	case BPF_PROG_TYPE_XDP:
 		return "{ ifname= | ifindex=, mode= }";
@@ -169,6 +173,31 @@ static struct ayac_link *auto_uprobe(struct ayac_prog *prog, char *target)
 	return ayac_attach_uprobe(prog, &opts);
 }
 
+/* "path:provider:name" (the path may hold ':' itself: split from the right). */
+static struct ayac_link *auto_usdt(struct ayac_prog *prog, char *target)
+{
+	struct ayac_usdt_opts opts = { 0 };
+	char *name = strrchr(target, ':'), *provider;
+
+	if (name) {
+		*name++ = '\0';
+		provider = strrchr(target, ':');
+		if (provider) {
+			*provider++ = '\0';
+			opts.path = target;
+			opts.provider = provider;
+			opts.name = name;
+		}
+	}
+	if (!opts.path || !*opts.path || !*opts.provider || !*opts.name) {
+		ayac_seterr(EINVAL, "needs a target 'path:provider:name' in the section name; "
+			    "pass one: prog:attach{ path=, provider=, name= }");
+		return sec_fail(prog);
+	}
+	opts.pid = -1;
+	return ayac_attach_usdt(prog, &opts);
+}
+
 static struct ayac_link *auto_dispatch(struct ayac_prog *prog, char *target)
 {
 	switch (prog->sec_def->attach_kind) {
@@ -189,6 +218,8 @@ static struct ayac_link *auto_dispatch(struct ayac_prog *prog, char *target)
 		return auto_kprobe(prog, target);
 	case AYAC_ATTACH_UPROBE:
 		return auto_uprobe(prog, target);
+	case AYAC_ATTACH_USDT:
+		return auto_usdt(prog, target);
 	default:
 		no_target(prog, EOPNOTSUPP, "the section name holds no attach target");
 		return sec_fail(prog);
@@ -213,7 +244,8 @@ struct ayac_link *ayac_prog_attach_auto(struct ayac_prog *prog)
 	slash = prog->sec_name ? strchr(prog->sec_name, '/') : NULL;
 	/* tp_btf/fentry/lsm find their target by BTF id; the others read it here. */
 	if ((kind == AYAC_ATTACH_TRACEPOINT || kind == AYAC_ATTACH_RAW_TP ||
-	     kind == AYAC_ATTACH_KPROBE || kind == AYAC_ATTACH_UPROBE) && (!slash || !slash[1])) {
+	     kind == AYAC_ATTACH_KPROBE || kind == AYAC_ATTACH_UPROBE ||
+	     kind == AYAC_ATTACH_USDT) && (!slash || !slash[1])) {
 		no_target(prog, EINVAL, "needs a target");
 		return sec_fail(prog);
 	}

@@ -16,6 +16,7 @@ enum ayac_attach_kind {
 	AYAC_ATTACH_KPROBE,      /* kprobe/func[+off], kretprobe/func */
 	AYAC_ATTACH_UPROBE,      /* uprobe/path:sym[+off], uretprobe/... */
 	AYAC_ATTACH_TARGETED,    /* needs a target from the caller (xdp, tc, cgroup, ...) */
+	AYAC_ATTACH_USDT,        /* usdt/path:provider:name */
 };
 
 enum {
