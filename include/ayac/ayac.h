@@ -244,6 +244,10 @@ struct ayac_usdt_opts {
 };
 struct ayac_link *ayac_attach_usdt(struct ayac_prog *prog, const struct ayac_usdt_opts *opts);
 
+/* struct_ops (attach/struct_ops.c): register a map of SEC(".struct_ops") or
+ * SEC(".struct_ops.link"), its programs in their members. Detaching unregisters. */
+struct ayac_link *ayac_map_attach_struct_ops(struct ayac_map *map);
+
 /* Iterators (attach/iter.c): SEC("iter/<target>") programs. Parameters of the target,
  * all optional, at most one kind: */
 struct ayac_iter_opts {

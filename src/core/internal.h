@@ -19,6 +19,23 @@ enum ayac_map_kind {
 
 enum { AYAC_PIN_NONE = 0, AYAC_PIN_BY_NAME = 1 };
 
+/* A variable of .struct_ops / .struct_ops.link: a BPF_MAP_TYPE_STRUCT_OPS map whose
+ * value is the kernel's struct bpf_struct_ops_<tname>, built at attach from the
+ * object's image and the programs in its function-pointer members (struct_ops.c). */
+struct ayac_st_ops {
+	void *data;                  /* the variable's bytes as the object has them */
+	__u32 size;                  /* sizeof its struct in the object's BTF */
+	__u32 type_id;               /* that struct in the object's BTF */
+	char *tname;                 /* its name: "tcp_congestion_ops" */
+	struct ayac_prog **progs;    /* per member of type_id: the program there, or NULL */
+	__u32 nr_members;
+	__u32 kern_type_id;          /* struct <tname> in vmlinux BTF (at load) */
+	__u32 kern_vtype_id;         /* struct bpf_struct_ops_<tname> */
+	__u32 kern_data_off;         /* offset of its `data` member */
+	bool link;                   /* .struct_ops.link: registered through a bpf_link */
+	bool no_create;              /* ?.struct_ops: not created at load */
+};
+
 struct ayac_map {
 	struct ayac_obj *obj;        /* NULL for standalone maps */
 	char *name;
@@ -40,6 +57,7 @@ struct ayac_map {
 	void *data;                  /* data maps: initial image (def.value_size bytes) */
 	void *mmaped;                /* data maps after load, when mmap-able */
 	size_t mmap_size;
+	struct ayac_st_ops *st_ops;  /* struct_ops maps (kind AYAC_MAP_USER), else NULL */
 };
 
 /* `.values = { [slot] = &x }` in a .maps definition: a map (maps of maps) or a program
@@ -167,8 +185,9 @@ struct ayac_link {
 	int fd;                      /* bpf link fd, or -1 */
 	int perf_fd;                 /* perf event fd, or -1 */
 	bool pinned;
-	struct ayac_prog *prog;      /* NULL once its object is closed */
-	struct ayac_link *next;      /* in prog->obj->links */
+	struct ayac_prog *prog;      /* NULL once its object is closed, or for struct_ops */
+	struct ayac_obj *obj;        /* the object it is registered with; NULL once closed */
+	struct ayac_link *next;      /* in obj->links */
 	struct ayac_link_part *parts; /* attachments beyond (fd, perf_fd); see above */
 	size_t nr_parts;
 	/* Called once when the link lets go of its attachments (detach, free, object

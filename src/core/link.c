@@ -28,12 +28,12 @@ int ayac_link_prog_fd(const struct ayac_prog *prog)
 	return prog->fd;
 }
 
-struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind,
-				const char *what, int fd, int perf_fd)
+struct ayac_link *ayac_link_new_obj(struct ayac_obj *obj, enum ayac_link_kind kind,
+				    const char *what, int fd, int perf_fd)
 {
 	struct ayac_link *link = NULL;
 
-	if (!prog || !prog->obj) {
+	if (!obj) {
 		ayac_seterr(EINVAL, "the program belongs to no object");
 		goto fail;
 	}
@@ -44,14 +44,25 @@ struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind
 	link->what = what;
 	link->fd = fd;
 	link->perf_fd = perf_fd;
-	link->prog = prog;
-	link->next = prog->obj->links;
-	prog->obj->links = link;
+	link->obj = obj;
+	link->next = obj->links;
+	obj->links = link;
 	return link;
 fail:
 	close_fd(&fd);
 	close_fd(&perf_fd);
 	return NULL;
+}
+
+struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind,
+				const char *what, int fd, int perf_fd)
+{
+	struct ayac_link *link = ayac_link_new_obj(prog ? prog->obj : NULL, kind, what, fd,
+						   perf_fd);
+
+	if (link)
+		link->prog = prog;
+	return link;
 }
 
 /* Closing the fds is what detaches: the kernel drops a bpf_link when its last fd goes
@@ -148,9 +159,9 @@ static void link_unhook(struct ayac_link *link)
 {
 	struct ayac_link **pp;
 
-	if (!link->prog || !link->prog->obj)
+	if (!link->obj)
 		return;
-	for (pp = &link->prog->obj->links; *pp; pp = &(*pp)->next) {
+	for (pp = &link->obj->links; *pp; pp = &(*pp)->next) {
 		if (*pp == link) {
 			*pp = link->next;
 			break;
@@ -158,6 +169,7 @@ static void link_unhook(struct ayac_link *link)
 	}
 	link->next = NULL;
 	link->prog = NULL;
+	link->obj = NULL;
 }
 
 void ayac_link_free(struct ayac_link *link)
@@ -269,6 +281,7 @@ void ayac_links_release_obj(struct ayac_obj *obj)
 			link_release(link, false);
 		link->next = NULL;
 		link->prog = NULL;
+		link->obj = NULL;
 	}
 	obj->links = NULL;
 }

@@ -108,6 +108,10 @@ static int sys_map_create(const struct ayac_map *map, int btf_fd, int inner_fd)
 	attr.numa_node = d->numa_node;
 	attr.map_extra = d->map_extra;
 	attr.inner_map_fd = inner_fd > 0 ? (__u32)inner_fd : 0;
+	if (map->st_ops) { /* the kernel wants some BTF fd with it: the object's */
+		attr.btf_vmlinux_value_type_id = map->st_ops->kern_vtype_id;
+		attr.btf_fd = btf_fd >= 0 ? (__u32)btf_fd : 0;
+	}
 	if (d->numa_node)
 		attr.map_flags |= BPF_F_NUMA_NODE;
 	ayac_kernel_obj_name(attr.map_name, map->name);
@@ -318,6 +322,7 @@ void ayac_map_destroy(struct ayac_map *map)
 		return;
 	ayac_map_close(map);
 	free(map->slots);
+	ayac_st_ops_free(map->st_ops);
 	if (map->inner)
 		ayac_map_destroy(map->inner);
 	free(map->data);
@@ -361,6 +366,11 @@ int ayac_map_set_value_size(struct ayac_map *map, __u32 size)
 
 void *ayac_map_data(struct ayac_map *map, size_t *size, bool *writable)
 {
+	if (map->st_ops) { /* the object's image: the kernel's value is built at attach */
+		*size = map->st_ops->size;
+		*writable = !map->obj || map->obj->state == AYAC_OBJ_OPENED;
+		return map->st_ops->data;
+	}
 	*size = map->def.value_size;
 	if (map->fd < 0 && (!map->obj || map->obj->state == AYAC_OBJ_OPENED)) {
 		/* .kconfig values are the kernel's, written at load */

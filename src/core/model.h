@@ -15,6 +15,12 @@ void ayac_map_close(struct ayac_map *map);           /* fd and mmap */
 int ayac_maps_fill_slots(struct ayac_obj *obj);      /* after programs load */
 void ayac_map_destroy(struct ayac_map *map);         /* close + free memory */
 
+/* struct_ops.c: before maps are created, the kernel's types for each struct_ops map
+ * and the attach ids of the programs in them; programs no struct_ops map uses are
+ * not loaded (as libbpf). */
+int ayac_struct_ops_prepare(struct ayac_obj *obj);
+void ayac_st_ops_free(struct ayac_st_ops *st);
+
 /* prog.c */
 int ayac_prog_load_in_kernel(struct ayac_prog *prog);
 void ayac_prog_close(struct ayac_prog *prog);
@@ -26,6 +32,9 @@ void ayac_prog_destroy(struct ayac_prog *prog);
  * fds (closes them on failure). */
 struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind,
 				const char *what, int fd, int perf_fd);
+/* The same for a link made by no program (a registered struct_ops map). */
+struct ayac_link *ayac_link_new_obj(struct ayac_obj *obj, enum ayac_link_kind kind,
+				    const char *what, int fd, int perf_fd);
 /* Moves from's attachments into into (one link owning several) and frees from; on
  * failure from is detached and freed. */
 int ayac_link_absorb(struct ayac_link *into, struct ayac_link *from);

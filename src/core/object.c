@@ -96,7 +96,8 @@ static int load_maps(struct ayac_obj *obj)
 	int err;
 
 	for (i = 0; i < obj->nr_maps; i++)
-		if ((err = ayac_map_create_in_kernel(obj->maps[i])))
+		if (!(obj->maps[i]->st_ops && obj->maps[i]->st_ops->no_create) &&
+		    (err = ayac_map_create_in_kernel(obj->maps[i])))
 			return err;
 	return 0;
 }
@@ -138,6 +139,8 @@ int ayac_obj_load(struct ayac_obj *obj)
 	if (obj->btf && (ayac_btf_sanitize(obj) || ayac_btf_fd(obj->btf) < 0))
 		obj->btf_load_error = ayac_strdup(ayac_errmsg());
 	err = ayac_externs_resolve(obj);
+	if (!err)
+		err = ayac_struct_ops_prepare(obj);
 	if (!err)
 		err = load_maps(obj);
 	if (!err)

@@ -145,3 +145,24 @@ struct ayac_link *lattach_usdt(lua_State *L, struct ayac_prog *prog)
 	o.cookie = (__u64)lutil_opt_int(L, 2, "cookie", 0, 0, LUTIL_U64_END);
 	return ayac_attach_usdt(prog, &o);
 }
+
+/* map:attach(): register a struct_ops map; the link keeps the map (and its object). */
+static int map_attach(lua_State *L)
+{
+	struct ayac_map *map = lbind_check(L, 1, LBIND_MAP);
+	struct ayac_link *link = ayac_map_attach_struct_ops(map);
+
+	if (!link)
+		return lbind_fail(L);
+	lbind_push_link(L, link, 1);
+	return 1;
+}
+
+void lbind_open_attach(lua_State *L, int module_idx)
+{
+	lua_getfield(L, module_idx, "methods");
+	lua_getfield(L, -1, "map");
+	lua_pushcfunction(L, map_attach);
+	lua_setfield(L, -2, "attach");
+	lua_pop(L, 2);
+}

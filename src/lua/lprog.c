@@ -43,6 +43,8 @@ static int prog_field(lua_State *L)
 	else if (strcmp(k, "type") == 0)
 		push_name_or_number(L, ayac_prog_type_name(ayac_prog_type(prog)),
 				    ayac_prog_type(prog));
+	else if (strcmp(k, "attach_type") == 0 && ayac_prog_type(prog) == BPF_PROG_TYPE_STRUCT_OPS)
+		lua_pushinteger(L, ayac_prog_attach_type(prog)); /* its member's index */
 	else if (strcmp(k, "attach_type") == 0)
 		push_name_or_number(L, ayac_attach_type_name(ayac_prog_attach_type(prog)),
 				    ayac_prog_attach_type(prog));

@@ -151,6 +151,10 @@ static int classify_section(struct ayac_obj *obj, struct ayac_elf *elf, size_t i
 		if (strcmp(sec->name, ".text") == 0)
 			elf->text_idx = idx;
 	} else if (sh->sh_type == SHT_PROGBITS && sh->sh_size &&
+		   (!strcmp(sec->name, ".struct_ops") || !strcmp(sec->name, ".struct_ops.link") ||
+		    !strcmp(sec->name, "?.struct_ops") || !strcmp(sec->name, "?.struct_ops.link"))) {
+		sec->kind = AYAC_SEC_STRUCT_OPS;
+	} else if (sh->sh_type == SHT_PROGBITS && sh->sh_size &&
 		   (sec_name_is(sec->name, ".data") || sec_name_is(sec->name, ".rodata"))) {
 		sec->kind = sec_name_is(sec->name, ".data") ? AYAC_SEC_DATA : AYAC_SEC_RODATA;
 	} else if (sh->sh_type == SHT_NOBITS && sh->sh_size && sec_name_is(sec->name, ".bss")) {
@@ -379,6 +383,8 @@ int ayac_elf_open(struct ayac_obj *obj, const void *buf, size_t size)
 		err = ayac_elf_read_maps(obj, elf);
 	if (!err)
 		err = read_data_maps(obj, elf);
+	if (!err)
+		err = ayac_elf_read_struct_ops(obj, elf);
 	if (!err)
 		err = ayac_elf_read_globals(obj, elf);
 	if (!err)

@@ -15,6 +15,11 @@
 #ifndef BPF_F_MMAPABLE
 #define BPF_F_MMAPABLE (1U << 10)
 #endif
+/* Linux 6.4+: a struct_ops map registered through a bpf_link, and its attach type. */
+#define AYAC_BPF_F_LINK (1U << 13)
+#define AYAC_BPF_STRUCT_OPS 44
+/* Linux 6.6+: the multi-uprobe link (enum bpf_attach_type). */
+#define AYAC_BPF_TRACE_UPROBE_MULTI 48
 
 /* ---- syscalls (bpf.c) ---------------------------------------------------------- */
 
