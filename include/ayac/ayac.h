@@ -100,6 +100,12 @@ int ayac_prog_set_autoload(struct ayac_prog *prog, bool autoload);   /* before l
 int ayac_prog_set_type(struct ayac_prog *prog, enum bpf_prog_type type,
 		       enum bpf_attach_type attach_type);             /* before load */
 int ayac_prog_set_log_level(struct ayac_prog *prog, __u32 level);    /* before load */
+/* freplace programs (prog_ext.c): the loaded program whose global function func
+ * (NULL: the section's "freplace/<func>") this one replaces; before load. */
+int ayac_prog_set_attach_target(struct ayac_prog *prog, int target_prog_fd, const char *func);
+/* Not loaded with the object: loaded by ayac_attach_freplace against the target
+ * given there (Aya's Extension; the `extensions` load option). Before load. */
+int ayac_prog_set_extension(struct ayac_prog *prog);
 int ayac_prog_pin(struct ayac_prog *prog, const char *path);
 int ayac_prog_unpin(struct ayac_prog *prog, const char *path);
 
@@ -247,6 +253,12 @@ struct ayac_link *ayac_attach_usdt(struct ayac_prog *prog, const struct ayac_usd
 /* struct_ops (attach/struct_ops.c): register a map of SEC(".struct_ops") or
  * SEC(".struct_ops.link"), its programs in their members. Detaching unregisters. */
 struct ayac_link *ayac_map_attach_struct_ops(struct ayac_map *map);
+
+/* freplace (attach/freplace.c): replace func of the program behind target_prog_fd.
+ * A deferred extension is loaded here; target_prog_fd -1 attaches to the target
+ * given before load. */
+struct ayac_link *ayac_attach_freplace(struct ayac_prog *prog, int target_prog_fd,
+				       const char *func);
 
 /* Iterators (attach/iter.c): SEC("iter/<target>") programs. Parameters of the target,
  * all optional, at most one kind: */

@@ -17,6 +17,7 @@
 --   kprobe, kretprobe   the kprobe PMU (/sys/bus/event_source/devices/kprobe)
 --   ksyscall            kprobe + the arch's syscall wrappers (__x64_sys_getpid in kallsyms)
 --   iter_map_elem       an iter/bpf_map_elem program (spec/bpf/iter.bpf.c) loads
+--   freplace            an extension (spec/bpf/freplace.bpf.c) loads and attaches
 --   fentry, fexit, fmod_ret, lsm
 --                       a do-nothing program of that kind (spec/bpf/vm_probe.bpf.c)
 --                       loads and attaches through ayac; lsm also needs "bpf" among
@@ -119,6 +120,21 @@ local function try_load(object, want)
 	local ok, lerr = obj:load()
 	obj:close()
 	if not ok then return false, lerr end
+	return true
+end
+
+-- freplace: an extension loads against a loaded program and attaches (spec/bpf/freplace.bpf.c)
+function probes.freplace()
+	local ok_ayac, ayac = pcall(require, "ayac")
+	if not ok_ayac then return false, "require 'ayac' failed: " .. tostring(ayac) end
+	local obj, err = ayac.load(build .. "/spec/bpf/freplace.bpf.o",
+		{ extensions = { "replace_decide" } })
+	if not obj then return false, err end
+	local link, aerr = obj:program("replace_decide"):attach {
+		target_prog = obj:program("target") }
+	if link then link:detach() end
+	obj:close()
+	if not link then return false, aerr end
 	return true
 end
 

@@ -80,6 +80,13 @@ struct ayac_prog {
 	enum bpf_attach_type attach_type;
 	__u32 prog_flags;
 	__u32 attach_btf_id;
+	/* freplace (EXT): the program whose function it replaces (an fd of ours, or -1)
+	 * and that function's name (NULL: from the section, "freplace/<func>"). A deferred
+	 * extension is relocated with the object but loaded at attach, against the target
+	 * given then (the `extensions` load option, Aya's Extension). */
+	int attach_prog_fd;
+	char *attach_func;
+	bool ext_deferred;
 	bool autoload;
 	bool is_subprog;             /* a .text function, appended to callers */
 	bool global_func;            /* STB_GLOBAL (matters for func_info linkage only) */

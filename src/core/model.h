@@ -21,6 +21,10 @@ void ayac_map_destroy(struct ayac_map *map);         /* close + free memory */
 int ayac_struct_ops_prepare(struct ayac_obj *obj);
 void ayac_st_ops_free(struct ayac_st_ops *st);
 
+/* prog_ext.c: freplace targets. */
+int ayac_prog_ext_resolve(struct ayac_prog *prog);     /* at load: attach_btf_id */
+int ayac_prog_btf_func_id(int target_fd, const char *func);
+
 /* prog.c */
 int ayac_prog_load_in_kernel(struct ayac_prog *prog);
 void ayac_prog_close(struct ayac_prog *prog);

@@ -61,6 +61,8 @@ static int sys_prog_load(struct ayac_prog *prog, __u32 log_level, char *log, __u
 	attr.kern_version = obj->kern_version;
 	attr.prog_flags = prog->prog_flags;
 	attr.attach_btf_id = prog->attach_btf_id;
+	if (prog->attach_prog_fd >= 0)
+		attr.attach_prog_fd = (__u32)prog->attach_prog_fd;
 	ayac_kernel_obj_name(attr.prog_name, prog->name);
 	if (prog->fd_array_cnt)
 		attr.fd_array = ptr_to_u64(prog->fd_array);
@@ -126,7 +128,7 @@ static int check_loadable(struct ayac_prog *prog)
 				   prog->name, prog->sec_name);
 	if (!prog->insns || !prog->insn_cnt)
 		return ayac_seterr(EINVAL, "program '%s': no instructions", prog->name);
-	if (ayac_prog_fixups(prog))
+	if (ayac_prog_fixups(prog) || ayac_prog_ext_resolve(prog))
 		return -ayac_errnum();
 	return resolve_attach_btf_id(prog);
 }
@@ -169,6 +171,9 @@ void ayac_prog_destroy(struct ayac_prog *prog)
 	if (!prog)
 		return;
 	ayac_prog_close(prog);
+	if (prog->attach_prog_fd >= 0)
+		close(prog->attach_prog_fd);
+	free(prog->attach_func);
 	ayac_core_prog_free(prog);
 	free(prog->insns);
 	free(prog->relocs);

@@ -158,11 +158,62 @@ static int map_attach(lua_State *L)
 	return 1;
 }
 
+/* A target program: a program handle or an fd. */
+static int target_fd_at(lua_State *L, int idx, const char *what)
+{
+	if (lua_type(L, idx) == LUA_TNUMBER)
+		return (int)lutil_check_int(L, idx, what, lua_tonumber(L, idx), 0, 2147483647.0);
+	return ayac_prog_fd(lbind_check(L, idx, LBIND_PROG));
+}
+
+/* { target_prog = prog | fd, func = "name" } (both optional once a target was set
+ * before load). */
+struct ayac_link *lattach_freplace(lua_State *L, struct ayac_prog *prog)
+{
+	const char *func;
+	int fd = -1;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	func = lutil_opt_string(L, 2, "func", NULL);
+	lua_getfield(L, 2, "target_prog");
+	if (!lua_isnil(L, -1))
+		fd = target_fd_at(L, lua_gettop(L), "target_prog");
+	lua_pop(L, 1);
+	return ayac_attach_freplace(prog, fd, func);
+}
+
+/* prog:set_attach_target(target_prog | fd [, func]) */
+static int prog_set_attach_target(lua_State *L)
+{
+	struct ayac_prog *prog = lbind_check(L, 1, LBIND_PROG);
+	int fd = target_fd_at(L, 2, "target");
+
+	if (ayac_prog_set_attach_target(prog, fd, luaL_optstring(L, 3, NULL)) < 0)
+		return lbind_fail(L);
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* prog:set_extension(): loaded at attach, against the target given then. */
+static int prog_set_extension(lua_State *L)
+{
+	if (ayac_prog_set_extension(lbind_check(L, 1, LBIND_PROG)) < 0)
+		return lbind_fail(L);
+	lua_settop(L, 1);
+	return 1;
+}
+
 void lbind_open_attach(lua_State *L, int module_idx)
 {
 	lua_getfield(L, module_idx, "methods");
 	lua_getfield(L, -1, "map");
 	lua_pushcfunction(L, map_attach);
 	lua_setfield(L, -2, "attach");
+	lua_pop(L, 1);
+	lua_getfield(L, -1, "prog");
+	lua_pushcfunction(L, prog_set_attach_target);
+	lua_setfield(L, -2, "set_attach_target");
+	lua_pushcfunction(L, prog_set_extension);
+	lua_setfield(L, -2, "set_extension");
 	lua_pop(L, 2);
 }

@@ -12,5 +12,6 @@ struct ayac_link;
 struct ayac_link *lattach_perf_event(lua_State *L, struct ayac_prog *prog);
 struct ayac_link *lattach_iter(lua_State *L, struct ayac_prog *prog);
 struct ayac_link *lattach_usdt(lua_State *L, struct ayac_prog *prog);
+struct ayac_link *lattach_freplace(lua_State *L, struct ayac_prog *prog);
 
 #endif

@@ -362,6 +362,8 @@ static struct ayac_link *attach_target(lua_State *L, struct ayac_prog *prog)
 		return ayac_attach_raw_tp(prog, NULL);
 	case BPF_PROG_TYPE_PERF_EVENT:
 		return lattach_perf_event(L, prog);
+	case BPF_PROG_TYPE_EXT:
+		return lattach_freplace(L, prog);
 	case BPF_PROG_TYPE_KPROBE:
 		luaL_checktype(L, 2, LUA_TTABLE);
 		lua_getfield(L, 2, "provider");

@@ -72,6 +72,8 @@ int ayac_btf_loaded_fd(const struct ayac_btf *btf);
 void ayac_btf_take_fd(struct ayac_btf *btf, struct ayac_btf *from);
 /* The BTF the kernel holds for btf's fd, read back (ENOENT: not loaded). */
 struct ayac_btf *ayac_btf_kernel_copy(const struct ayac_btf *btf);
+/* The BTF behind a kernel BTF fd (a program's, from BPF_BTF_GET_FD_BY_ID). */
+struct ayac_btf *ayac_btf_from_kernel_fd(int fd);
 
 /* Kind names as the Lua API spells them ("int", "struct", "func_proto", ...). NULL / -1
  * when unknown. */

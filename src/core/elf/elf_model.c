@@ -13,6 +13,7 @@ struct ayac_prog *ayac_prog_new(struct ayac_obj *obj, const char *name, const ch
 		return NULL;
 	prog->obj = obj;
 	prog->fd = -1;
+	prog->attach_prog_fd = -1;
 	prog->autoload = true;
 	prog->name = ayac_strdup(name);
 	prog->sec_name = ayac_strdup(sec_name);
