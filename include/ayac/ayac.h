@@ -275,6 +275,36 @@ struct ayac_link *ayac_attach_iter(struct ayac_prog *prog, const struct ayac_ite
  * program prints, 0 at the end. The caller closes it. */
 int ayac_link_iter_open(struct ayac_link *link);
 
+/* Many kernel functions under one link (kprobe.multi, Linux 5.18; kprobe.session,
+ * 6.10): funcs (cnt names, optional cookies one each) or a glob over tracefs'
+ * available_filter_functions. Without the multi link, one kprobe per function. */
+struct ayac_kprobe_multi_opts {
+	const char *const *funcs;
+	size_t cnt;
+	const __u64 *cookies;
+	const char *pattern;
+	bool retprobe;
+	bool session;
+};
+struct ayac_link *ayac_attach_kprobe_multi(struct ayac_prog *prog,
+					   const struct ayac_kprobe_multi_opts *opts);
+/* Many functions of one file under one link (uprobe.multi, 6.6; uprobe.session,
+ * 6.13): symbols or offsets (cnt, optional cookies) or a glob over its function
+ * symbols. Without the multi link, one uprobe per function. */
+struct ayac_uprobe_multi_opts {
+	const char *path;
+	const char *const *symbols;
+	const __u64 *offsets;
+	size_t cnt;
+	const __u64 *cookies;
+	const char *pattern;
+	int pid;               /* <= 0: every process */
+	bool retprobe;
+	bool session;
+};
+struct ayac_link *ayac_attach_uprobe_multi(struct ayac_prog *prog,
+					   const struct ayac_uprobe_multi_opts *opts);
+
 int ayac_link_detach(struct ayac_link *link);   /* idempotent */
 void ayac_link_free(struct ayac_link *link);    /* detaches unless pinned */
 int ayac_link_fd(const struct ayac_link *link);

@@ -18,6 +18,7 @@
 --   ksyscall            kprobe + the arch's syscall wrappers (__x64_sys_getpid in kallsyms)
 --   iter_map_elem       an iter/bpf_map_elem program (spec/bpf/iter.bpf.c) loads
 --   freplace            an extension (spec/bpf/freplace.bpf.c) loads and attaches
+--   uprobe_session      a uprobe.session program (spec/bpf/session.bpf.c) attaches
 --   fentry, fexit, fmod_ret, lsm
 --                       a do-nothing program of that kind (spec/bpf/vm_probe.bpf.c)
 --                       loads and attaches through ayac; lsm also needs "bpf" among
@@ -132,6 +133,20 @@ function probes.freplace()
 	if not obj then return false, err end
 	local link, aerr = obj:program("replace_decide"):attach {
 		target_prog = obj:program("target") }
+	if link then link:detach() end
+	obj:close()
+	if not link then return false, aerr end
+	return true
+end
+
+-- uprobe.session: a session program (spec/bpf/session.bpf.c) loads and attaches
+function probes.uprobe_session()
+	local ok_ayac, ayac = pcall(require, "ayac")
+	if not ok_ayac then return false, "require 'ayac' failed: " .. tostring(ayac) end
+	local obj, err = ayac.load(build .. "/spec/bpf/session.bpf.o")
+	if not obj then return false, err end
+	local link, aerr = obj:program("up_session"):attach {
+		path = build .. "/spec/fixtures/uprobe_target", symbols = { "main" } }
 	if link then link:detach() end
 	obj:close()
 	if not link then return false, aerr end

@@ -8,6 +8,7 @@
 
 #include "model.h"
 #include "relo/relo.h"
+#include "features/features.h"
 
 #define LOG_BUF_START (64 * 1024)
 #define LOG_BUF_MAX (UINT32_MAX >> 8) /* the kernel's own cap on log_size */
@@ -29,7 +30,7 @@ static int resolve_attach_btf_id(struct ayac_prog *prog)
 	if (!def || !(def->flags & AYAC_SEC_BTF_ID) || prog->attach_btf_id ||
 	    prog->type != def->prog_type)
 		return 0;
-	target = prog->sec_name + strlen(def->prefix);
+	target = ayac_sec_target(prog->sec_name);
 	if (!*target)
 		return ayac_seterr(EINVAL, "program '%s': section '%s' names no attach target",
 				   prog->name, prog->sec_name);
@@ -120,6 +121,17 @@ static int load_with_log(struct ayac_prog *prog, __u32 level)
 	return fd;
 }
 
+/* kprobe.multi / uprobe.multi on a kernel without the multi link: load a plain
+ * kprobe, which attach/multi.c puts on one perf probe per function. */
+static void multi_fallback(struct ayac_prog *prog)
+{
+	if ((prog->attach_type == BPF_TRACE_KPROBE_MULTI &&
+	     ayac_feature(AYAC_FEAT_KPROBE_MULTI) == 0) ||
+	    (prog->attach_type == (enum bpf_attach_type)AYAC_BPF_TRACE_UPROBE_MULTI &&
+	     ayac_feature(AYAC_FEAT_UPROBE_MULTI) == 0))
+		prog->attach_type = 0;
+}
+
 static int check_loadable(struct ayac_prog *prog)
 {
 	if (prog->type == BPF_PROG_TYPE_UNSPEC)
@@ -130,6 +142,8 @@ static int check_loadable(struct ayac_prog *prog)
 		return ayac_seterr(EINVAL, "program '%s': no instructions", prog->name);
 	if (ayac_prog_fixups(prog) || ayac_prog_ext_resolve(prog))
 		return -ayac_errnum();
+	if (prog->type == BPF_PROG_TYPE_KPROBE)
+		multi_fallback(prog);
 	return resolve_attach_btf_id(prog);
 }
 

@@ -217,3 +217,114 @@ void lbind_open_attach(lua_State *L, int module_idx)
 	lua_setfield(L, -2, "set_extension");
 	lua_pop(L, 2);
 }
+
+/* ---- kprobe.multi / uprobe.multi ---------------------------------------------------- */
+
+static bool has_field(lua_State *L, int idx, const char *key)
+{
+	bool has;
+
+	lua_getfield(L, idx, key);
+	has = !lua_isnil(L, -1);
+	lua_pop(L, 1);
+	return has;
+}
+
+bool lattach_is_multi(lua_State *L, struct ayac_prog *prog)
+{
+	enum bpf_attach_type t = ayac_prog_attach_type(prog);
+
+	if (t == BPF_TRACE_KPROBE_MULTI || t == 48 || t == 56 || t == 57)
+		return true; /* kprobe.multi, uprobe.multi, kprobe.session, uprobe.session */
+	if (has_field(L, 2, "funcs") || has_field(L, 2, "pattern") || has_field(L, 2, "symbols"))
+		return true;
+	lua_getfield(L, 2, "offsets");
+	t = lua_istable(L, -1);
+	lua_pop(L, 1);
+	return t;
+}
+
+/* An array of strings (or one string under `one`) into a userdata-backed C array. */
+static const char **string_array(lua_State *L, const char *key, const char *one, size_t *n)
+{
+	const char **out;
+	size_t i;
+
+	*n = 0;
+	if (!lutil_opt_table(L, 2, key)) {
+		const char *s = one ? lutil_opt_string(L, 2, one, NULL) : NULL;
+		if (!s)
+			return NULL;
+		out = lua_newuserdata(L, sizeof(*out));
+		out[0] = s;
+		*n = 1;
+		return out;
+	}
+	*n = lua_objlen(L, -1);
+	if (!*n)
+		luaL_argerror(L, 2, lua_pushfstring(L, "%s: a non-empty array expected", key));
+	out = lua_newuserdata(L, *n * sizeof(*out)); /* the stack keeps it; the table its strings */
+	for (i = 0; i < *n; i++) {
+		lua_rawgeti(L, -2, (int)i + 1);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			luaL_argerror(L, 2, lua_pushfstring(L, "%s[%d]: string expected", key, (int)i + 1));
+		out[i] = lua_tostring(L, -1);
+		lua_pop(L, 1);
+	}
+	return out;
+}
+
+static const __u64 *u64_array(lua_State *L, const char *key, size_t want, size_t *n)
+{
+	__u64 *out;
+	size_t i;
+
+	if (!lutil_opt_table(L, 2, key))
+		return NULL;
+	*n = lua_objlen(L, -1);
+	if (!*n || (want && *n != want))
+		luaL_argerror(L, 2, lua_pushfstring(L, "%s: %d numbers expected", key, (int)want));
+	out = lua_newuserdata(L, *n * sizeof(*out));
+	for (i = 0; i < *n; i++) {
+		lua_rawgeti(L, -2, (int)i + 1);
+		out[i] = (__u64)lutil_check_int(L, 2, key, luaL_checknumber(L, -1), 0, LUTIL_U64_END);
+		lua_pop(L, 1);
+	}
+	return out;
+}
+
+/* { funcs = {…} | func = | pattern =, cookies = {…}, retprobe =, session = } or, with a
+ * path, { symbols = {…} | symbol = | offsets = {…} | pattern =, cookies =, pid =, … }. */
+struct ayac_link *lattach_multi(lua_State *L, struct ayac_prog *prog)
+{
+	struct ayac_kprobe_multi_opts k;
+	struct ayac_uprobe_multi_opts u;
+	size_t n = 0, cn;
+	enum bpf_attach_type t = ayac_prog_attach_type(prog);
+	bool session = t == 56 || t == 57;
+
+	if (!has_field(L, 2, "path")) {
+		memset(&k, 0, sizeof(k));
+		k.pattern = lutil_opt_string(L, 2, "pattern", NULL);
+		k.funcs = k.pattern ? NULL : string_array(L, "funcs", "func", &n);
+		k.cnt = n;
+		k.cookies = u64_array(L, "cookies", n, &cn);
+		k.retprobe = lutil_opt_bool(L, 2, "retprobe", false);
+		k.session = lutil_opt_bool(L, 2, "session", session);
+		return ayac_attach_kprobe_multi(prog, &k);
+	}
+	memset(&u, 0, sizeof(u));
+	u.path = lutil_opt_string(L, 2, "path", NULL);
+	u.pattern = lutil_opt_string(L, 2, "pattern", NULL);
+	if (!u.pattern) {
+		u.offsets = u64_array(L, "offsets", 0, &n);
+		if (!u.offsets)
+			u.symbols = string_array(L, "symbols", "symbol", &n);
+	}
+	u.cnt = n;
+	u.cookies = u64_array(L, "cookies", n, &cn);
+	u.pid = (int)lutil_opt_int(L, 2, "pid", -1, -1, 2147483647.0);
+	u.retprobe = lutil_opt_bool(L, 2, "retprobe", false);
+	u.session = lutil_opt_bool(L, 2, "session", session);
+	return ayac_attach_uprobe_multi(prog, &u);
+}

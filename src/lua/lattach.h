@@ -13,5 +13,8 @@ struct ayac_link *lattach_perf_event(lua_State *L, struct ayac_prog *prog);
 struct ayac_link *lattach_iter(lua_State *L, struct ayac_prog *prog);
 struct ayac_link *lattach_usdt(lua_State *L, struct ayac_prog *prog);
 struct ayac_link *lattach_freplace(lua_State *L, struct ayac_prog *prog);
+/* kprobe programs: is the table (or the program's section) a multi-probe attach? */
+bool lattach_is_multi(lua_State *L, struct ayac_prog *prog);
+struct ayac_link *lattach_multi(lua_State *L, struct ayac_prog *prog);
 
 #endif

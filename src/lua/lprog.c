@@ -370,6 +370,8 @@ static struct ayac_link *attach_target(lua_State *L, struct ayac_prog *prog)
 		if (!lua_isnil(L, -1))
 			return lattach_usdt(L, prog);
 		lua_pop(L, 1);
+		if (lattach_is_multi(L, prog))
+			return lattach_multi(L, prog);
 		lua_getfield(L, 2, "path");
 		return lua_isnil(L, -1) ? attach_kprobe(L, prog) : attach_uprobe(L, prog);
 	default:

@@ -73,6 +73,19 @@ int ayac_elf_read_relocs(struct ayac_obj *obj, struct ayac_elf *elf);
 
 /* ---- what the ELF package offers the object model ---- */
 
+/* elf_symbols.c: the function symbols of an executable or library whose names (without
+ * a version) match a glob, with the file offsets uprobes take; each name once. */
+struct ayac_elf_func {
+	char *name;
+	__u64 offset;
+};
+struct ayac_elf_func_list {
+	struct ayac_elf_func *funcs;
+	size_t n;
+};
+int ayac_elf_funcs_matching(const char *path, const char *pattern, struct ayac_elf_func_list *out);
+void ayac_elf_func_list_free(struct ayac_elf_func_list *list);
+
 /* elf_object.c: parse the ELF into obj (programs, maps, BTF, relocations). */
 int ayac_elf_open(struct ayac_obj *obj, const void *buf, size_t size);
 void ayac_elf_free(struct ayac_elf *elf);
