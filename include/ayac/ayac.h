@@ -93,6 +93,7 @@ struct ayac_obj *ayac_prog_obj(const struct ayac_prog *prog);
 enum bpf_prog_type ayac_prog_type(const struct ayac_prog *prog);
 enum bpf_attach_type ayac_prog_attach_type(const struct ayac_prog *prog);
 int ayac_prog_fd(const struct ayac_prog *prog);                       /* -1 before load */
+__u32 ayac_prog_flags(const struct ayac_prog *prog);  /* BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, … */
 /* The verifier log of the last load attempt ("" when none was asked for). */
 const char *ayac_prog_log(const struct ayac_prog *prog);
 bool ayac_prog_autoload(const struct ayac_prog *prog);

@@ -207,6 +207,7 @@ struct ayac_obj *ayac_prog_obj(const struct ayac_prog *prog) { return prog->obj;
 enum bpf_prog_type ayac_prog_type(const struct ayac_prog *prog) { return prog->type; }
 enum bpf_attach_type ayac_prog_attach_type(const struct ayac_prog *prog) { return prog->attach_type; }
 int ayac_prog_fd(const struct ayac_prog *prog) { return prog->fd; }
+__u32 ayac_prog_flags(const struct ayac_prog *prog) { return prog->prog_flags; }
 const char *ayac_prog_log(const struct ayac_prog *prog) { return prog->log ? prog->log : ""; }
 bool ayac_prog_autoload(const struct ayac_prog *prog) { return prog->autoload; }
 

@@ -50,6 +50,8 @@ static int prog_field(lua_State *L)
 				    ayac_prog_attach_type(prog));
 	else if (strcmp(k, "autoload") == 0)
 		lua_pushboolean(L, ayac_prog_autoload(prog));
+	else if (strcmp(k, "flags") == 0)
+		lua_pushinteger(L, ayac_prog_flags(prog));
 	else
 		return 0;
 	return 1;
