@@ -19,6 +19,8 @@ static inline __u64 ptr_to_u64(const void *p)
 
 static int check_global_data(const struct ayac_map *map);
 
+#define ENOTSUPP_ 524 /* the kernel's "not supported", as user space sees it */
+
 int ayac_num_possible_cpus(void)
 {
 	static int cached;
@@ -192,10 +194,39 @@ static int init_data_map(struct ayac_map *map)
 	map->mmap_size = ((size_t)map->def.value_size + (size_t)page - 1) / (size_t)page * (size_t)page;
 	map->mmaped = mmap(NULL, map->mmap_size, prot, MAP_SHARED, map->fd, 0);
 	if (map->mmaped == MAP_FAILED) {
+		int err = errno;
 		map->mmaped = NULL;
-		return ayac_seterr(errno, "map '%s': mmap global data", map->name);
+		/* Values holding kernel-special fields (spin locks, timers, kptrs, list
+		 * heads...) are never mapped: such globals are read and written through
+		 * the map instead. */
+		if (err == ENOTSUPP_ || err == EOPNOTSUPP || err == EACCES || err == EPERM)
+			return 0;
+		return ayac_seterr(err, "map '%s': mmap global data", map->name);
 	}
 	return 0;
+}
+
+/* As libbpf: a global-data map is mmap-able when its section has a variable that is
+ * not static (hidden ones count as static), i.e. one a user may read or set by name;
+ * .kconfig always. Without BTF, never. */
+static bool data_mmapable(const struct ayac_map *map)
+{
+	const struct ayac_btf *btf = map->obj ? map->obj->btf : NULL;
+	const struct btf_type *sec, *var;
+	__u16 i;
+
+	if (map->kind == AYAC_MAP_KCONFIG)
+		return true;
+	sec = btf && map->btf_value_type_id ? ayac_btf_type(btf, map->btf_value_type_id) : NULL;
+	if (!sec || btf_kind_of(sec) != BTF_KIND_DATASEC)
+		return false;
+	for (i = 0; i < btf_vlen_of(sec); i++) {
+		var = ayac_btf_type(btf, btf_secinfos_of(sec)[i].type);
+		if (var && btf_kind_of(var) == BTF_KIND_VAR &&
+		    btf_var_of(var)->linkage != BTF_VAR_STATIC)
+			return true;
+	}
+	return false;
 }
 
 static int resolve_pin_path(struct ayac_map *map)
@@ -219,7 +250,8 @@ static int create_fresh(struct ayac_map *map, int btf_fd)
 	if (err)
 		return err;
 	if (map->kind != AYAC_MAP_USER) /* mmap-able unless the kernel surely refuses (< 5.5) */
-		map->def.map_flags |= (ayac_feature(AYAC_FEAT_ARRAY_MMAP) ? BPF_F_MMAPABLE : 0) |
+		map->def.map_flags |= (ayac_feature(AYAC_FEAT_ARRAY_MMAP) && data_mmapable(map) ?
+				       BPF_F_MMAPABLE : 0) |
 				      (map_is_readonly(map) ? BPF_F_RDONLY_PROG : 0);
 	if (map->def.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
 		/* libbpf's defaults: one slot per CPU, keyed and valued by an int (an fd). */
@@ -377,7 +409,9 @@ void *ayac_map_data(struct ayac_map *map, size_t *size, bool *writable)
 		*writable = map->data != NULL && map->kind != AYAC_MAP_KCONFIG;
 		return map->data;
 	}
-	*writable = map->mmaped && !map_is_readonly(map);
+	/* Not mapped (no public variable, or special fields): NULL, but still writable
+	 * through the map unless read-only. */
+	*writable = map->fd >= 0 && !map_is_readonly(map);
 	return map->mmaped;
 }
 
