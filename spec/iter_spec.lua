@@ -22,7 +22,14 @@ local kernel = require "kernel"
 
 local OBJ = helpers.bpf("iter")
 local PID = ffi.C.getpid()
-local CGROOT = "/sys/fs/cgroup/unified"
+-- The cgroup2 mount: /sys/fs/cgroup/unified here, /sys/fs/cgroup elsewhere.
+local CGROOT = (function()
+	for line in io.lines("/proc/mounts") do
+		local dir, fs = line:match("^%S+ (%S+) (%S+)")
+		if fs == "cgroup2" then return dir end
+	end
+	return "/sys/fs/cgroup"
+end)()
 
 local function load()
 	-- bpf_map_elem iterators only where the kernel loads them (see kernel.lua)

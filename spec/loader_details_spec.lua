@@ -5,6 +5,7 @@ local ffi = require "ffi"
 pcall(ffi.cdef, "int getpid(void);")
 local ayac = require "ayac"
 local helpers = require "helpers"
+local kernel = require "kernel"
 
 local MMAPABLE, RDONLY_PROG, SLEEPABLE = 1024, 128, 16
 local PID = ffi.C.getpid()
@@ -40,12 +41,13 @@ describe("loader details", function()
 		obj:close()
 	end)
 
-	it("a data section holding a spin lock loads, the kernel not mapping it", function()
-		local obj = load()
-		for _ = 1, 3 do add_args(obj, 5, 0) end
+	kernel.it("global_spin_lock", "a data section holding a spin lock loads, the kernel not mapping it", function()
+		local obj = assert(ayac.load(helpers.bpf("loader_lock")))
+		local prog, pkt = obj:program("lock_add"), string.rep("x", 64)
+		for _ = 1, 3 do assert(prog:test_run { data = pkt }) end
 		assert.equal(15, obj:global("locked_total"))
 		assert.is_true(obj:set_global("locked_total", 1000))
-		add_args(obj, 5, 0)
+		assert(prog:test_run { data = pkt })
 		assert.equal(1005, obj:global("locked_total"))
 		obj:close()
 	end)

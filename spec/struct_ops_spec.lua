@@ -25,6 +25,7 @@ int poll(void *fds, unsigned long nfds, int timeout);
 
 local ayac = require "ayac"
 local helpers = require "helpers"
+local kernel = require "kernel"
 
 local OBJ = helpers.bpf("struct_ops")
 local SUFFIX = tostring(ffi.C.getpid() % 1000000)
@@ -40,8 +41,12 @@ local function available()
 	return set
 end
 
+-- Before Linux 6.4 there are no .struct_ops.link maps: ayac_cc is then not created.
+local HAS_LINK = kernel.has("struct_ops_link")
+
 local function load(names)
 	local obj = assert(ayac.open(OBJ))
+	if not HAS_LINK then assert(obj:map("ayac_cc"):set_autocreate(false)) end
 	for var, name in pairs(names) do
 		local v = assert(obj:global(var))
 		v.name = name
@@ -101,7 +106,7 @@ local function transfer(cc, bytes)
 end
 
 describe("struct_ops", function()
-	it("a congestion control: registered through a link, called, unregistered", function()
+	kernel.it("struct_ops_link", "a congestion control: registered through a link, called, unregistered", function()
 		local name = "ayac" .. SUFFIX
 		local obj = load { ayac_cc = name, ayac_cc_plain = "ayacp" .. SUFFIX }
 		assert.is_nil(available()[name])
@@ -180,7 +185,7 @@ describe("struct_ops", function()
 		obj:close()
 	end)
 
-	it("a .struct_ops.link registration pins and outlives its object", function()
+	kernel.it("struct_ops_link", "a .struct_ops.link registration pins and outlives its object", function()
 		local name = "ayac" .. SUFFIX
 		local pin = "/sys/fs/bpf/ayac_so_" .. SUFFIX
 		local obj = load { ayac_cc = name, ayac_cc_plain = "ayacp" .. SUFFIX }
@@ -199,11 +204,26 @@ describe("struct_ops", function()
 	end)
 
 	it("refuses a name the kernel already has", function()
-		local obj = load { ayac_cc = "reno", ayac_cc_plain = "ayacp" .. SUFFIX }
-		local link, err, code = obj:map("ayac_cc"):attach()
+		local obj = load { ayac_cc = "ayac" .. SUFFIX, ayac_cc_plain = "reno" }
+		local link, err, code = obj:map("ayac_cc_plain"):attach()
 		assert.is_nil(link)
 		assert.equal("EEXIST", code)
-		assert.matches("ayac_cc", err, 1, true)
+		assert.matches("ayac_cc_plain", err, 1, true)
+		obj:close()
+	end)
+
+	it("set_autocreate(false): the map is not created, its programs not loaded", function()
+		local obj = assert(ayac.open(OBJ))
+		assert.is_true(obj:map("ayac_cc_plain"):autocreate())
+		assert(obj:map("ayac_cc"):set_autocreate(false))
+		assert(obj:map("ayac_cc_plain"):set_autocreate(false))
+		assert(obj:load())
+		assert.equal(-1, obj:map("ayac_cc"):fd())
+		assert.equal(-1, obj:program("cc_init"):fd())
+		assert.is_false(obj:program("cc_init").autoload)
+		local ok, err, code = obj:map("ayac_cc"):set_autocreate(true)
+		assert.is_nil(ok)
+		assert.equal("EBUSY", code)
 		obj:close()
 	end)
 end)

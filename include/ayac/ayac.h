@@ -154,6 +154,10 @@ bool ayac_map_is_percpu(const struct ayac_map *map);
 size_t ayac_map_value_buf_size(const struct ayac_map *map);
 int ayac_map_set_max_entries(struct ayac_map *map, __u32 n);  /* before load */
 int ayac_map_set_value_size(struct ayac_map *map, __u32 size); /* before load; drops BTF value type */
+/* Whether load creates the map (libbpf's autocreate; "?.struct_ops" maps start off).
+ * A program that uses a map not created fails to load. Before load. */
+int ayac_map_set_autocreate(struct ayac_map *map, bool create);
+bool ayac_map_autocreate(const struct ayac_map *map);
 /* Global-data maps: the initial image before load, the mmap-ed live data after
  * (NULL when not mmap-able). *size gets the length. *writable false for .rodata after load. */
 void *ayac_map_data(struct ayac_map *map, size_t *size, bool *writable);

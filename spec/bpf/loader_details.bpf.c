@@ -2,8 +2,6 @@
 /* Loader details for spec/loader_details_spec.lua:
  *  - BPF_F_MMAPABLE only for data sections with a variable that is not static
  *    (.data.pub) — not for one with only static or __hidden ones (.data.priv);
- *  - a data section holding a spin lock (.data.lock): the kernel will not mmap it,
- *    so it is read and written through the map;
  *  - raw_tp.w: a writable raw tracepoint (bpf_test_finish's error code);
  *  - syscall programs, run with test_run and their context written back. */
 #include "vmlinux.h"
@@ -15,9 +13,6 @@ int pub_counter SEC(".data.pub") = 1;
 
 static volatile int priv_counter SEC(".data.priv") = 5;
 __hidden int hidden_counter SEC(".data.priv") = 7;
-
-struct bpf_spin_lock glock SEC(".data.lock");
-long locked_total SEC(".data.lock");
 
 const volatile __u32 target_tgid = 0;
 
@@ -33,9 +28,6 @@ int add_args(struct sys_args *args)
 	pub_counter++;
 	priv_counter++;
 	hidden_counter += 2;
-	bpf_spin_lock(&glock);
-	locked_total += args->a;
-	bpf_spin_unlock(&glock);
 	return (int)(args->a * 2);
 }
 

@@ -33,7 +33,6 @@ struct ayac_st_ops {
 	__u32 kern_vtype_id;         /* struct bpf_struct_ops_<tname> */
 	__u32 kern_data_off;         /* offset of its `data` member */
 	bool link;                   /* .struct_ops.link: registered through a bpf_link */
-	bool no_create;              /* ?.struct_ops: not created at load */
 };
 
 struct ayac_map {
@@ -58,6 +57,7 @@ struct ayac_map {
 	void *mmaped;                /* data maps after load, when mmap-able */
 	size_t mmap_size;
 	struct ayac_st_ops *st_ops;  /* struct_ops maps (kind AYAC_MAP_USER), else NULL */
+	bool no_create;              /* not created at load (?.struct_ops, set_autocreate) */
 };
 
 /* `.values = { [slot] = &x }` in a .maps definition: a map (maps of maps) or a program

@@ -383,6 +383,19 @@ int ayac_map_set_max_entries(struct ayac_map *map, __u32 n)
 	return 0;
 }
 
+int ayac_map_set_autocreate(struct ayac_map *map, bool create)
+{
+	if (map->fd >= 0 || !map->obj || map->obj->state != AYAC_OBJ_OPENED)
+		return ayac_seterr(EBUSY, "map '%s': autocreate is set before load", map->name);
+	map->no_create = !create;
+	return 0;
+}
+
+bool ayac_map_autocreate(const struct ayac_map *map)
+{
+	return !map->no_create;
+}
+
 int ayac_map_set_value_size(struct ayac_map *map, __u32 size)
 {
 	if (map->fd >= 0 || (map->obj && map->obj->state != AYAC_OBJ_OPENED))

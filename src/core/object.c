@@ -96,7 +96,7 @@ static int load_maps(struct ayac_obj *obj)
 	int err;
 
 	for (i = 0; i < obj->nr_maps; i++)
-		if (!(obj->maps[i]->st_ops && obj->maps[i]->st_ops->no_create) &&
+		if (!obj->maps[i]->no_create &&
 		    (err = ayac_map_create_in_kernel(obj->maps[i])))
 			return err;
 	return 0;

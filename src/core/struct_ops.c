@@ -100,7 +100,7 @@ int ayac_struct_ops_prepare(struct ayac_obj *obj)
 
 	for (i = 0; i < obj->nr_maps; i++) {
 		struct ayac_map *map = obj->maps[i];
-		if (!map->st_ops || map->st_ops->no_create)
+		if (!map->st_ops || map->no_create)
 			continue;
 		if (!vmlinux && !(vmlinux = ayac_btf_vmlinux()))
 			return ayac_errctx("struct_ops '%s': vmlinux BTF", map->name);

@@ -203,12 +203,34 @@ static int prog_set_extension(lua_State *L)
 	return 1;
 }
 
+/* map:set_autocreate(bool) before load */
+static int map_set_autocreate(lua_State *L)
+{
+	struct ayac_map *map = lbind_check(L, 1, LBIND_MAP);
+
+	luaL_checkany(L, 2);
+	if (ayac_map_set_autocreate(map, lua_toboolean(L, 2)) < 0)
+		return lbind_fail(L);
+	lua_settop(L, 1);
+	return 1;
+}
+
+static int map_autocreate(lua_State *L)
+{
+	lua_pushboolean(L, ayac_map_autocreate(lbind_check(L, 1, LBIND_MAP)));
+	return 1;
+}
+
 void lbind_open_attach(lua_State *L, int module_idx)
 {
 	lua_getfield(L, module_idx, "methods");
 	lua_getfield(L, -1, "map");
 	lua_pushcfunction(L, map_attach);
 	lua_setfield(L, -2, "attach");
+	lua_pushcfunction(L, map_set_autocreate);
+	lua_setfield(L, -2, "set_autocreate");
+	lua_pushcfunction(L, map_autocreate);
+	lua_setfield(L, -2, "autocreate");
 	lua_pop(L, 1);
 	lua_getfield(L, -1, "prog");
 	lua_pushcfunction(L, prog_set_attach_target);

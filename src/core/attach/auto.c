@@ -236,6 +236,8 @@ static struct ayac_link *auto_uprobe_multi(struct ayac_prog *prog, char *target)
 
 static struct ayac_link *auto_dispatch(struct ayac_prog *prog, char *target)
 {
+	if (prog->type == BPF_PROG_TYPE_EXT) /* to the target set before load */
+		return ayac_attach_freplace(prog, -1, NULL);
 	switch (prog->sec_def->attach_kind) {
 	case AYAC_ATTACH_TRACEPOINT:
 		return auto_tracepoint(prog, target);

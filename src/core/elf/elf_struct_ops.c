@@ -48,7 +48,7 @@ static int add_map(struct ayac_obj *obj, const struct ayac_elf_sec *sec, size_t 
 	map->def.key_size = sizeof(__u32);
 	map->def.max_entries = 1;
 	so->link = strstr(sec->name, ".link") != NULL;
-	so->no_create = sec->name[0] == '?';
+	map->no_create = sec->name[0] == '?';
 	if (so->link)
 		map->def.map_flags = AYAC_BPF_F_LINK;
 	so->type_id = type_id;
