@@ -347,6 +347,7 @@ enum ayac_feature {
 	AYAC_FEAT_BTF_DECL_TAG,
 	AYAC_FEAT_BTF_TYPE_TAG,
 	AYAC_FEAT_BTF_ENUM64,
+	AYAC_FEAT_BTF_QMARK_DATASEC, /* DATASEC named "?..." (?.struct_ops; Linux 6.7) */
 	/* programs, maps, helpers */
 	AYAC_FEAT_PROG_NAME,         /* prog_name / map_name attributes */
 	AYAC_FEAT_GLOBAL_DATA,       /* BPF_PSEUDO_MAP_VALUE (.data/.rodata/.bss) */

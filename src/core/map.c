@@ -264,7 +264,7 @@ static int create_fresh(struct ayac_map *map, int btf_fd)
 	}
 	fd = sys_map_create(map, btf_fd, map->inner ? map->inner->fd : -1);
 	/* Older kernels refuse some BTF descriptions (libbpf retries the same way). */
-	if (fd < 0 && btf_fd >= 0)
+	if (fd < 0 && btf_fd >= 0 && !map->st_ops) /* struct_ops maps need the BTF */
 		fd = sys_map_create(map, -1, map->inner ? map->inner->fd : -1);
 	if (map->inner && map->inner->fd >= 0) {
 		close(map->inner->fd);

@@ -60,6 +60,7 @@ enum {
 	AYAC_BTF_NO_DECL_TAG = 1 << 5,
 	AYAC_BTF_NO_TYPE_TAG = 1 << 6,
 	AYAC_BTF_NO_ENUM64 = 1 << 7,       /* enum64, signed enums */
+	AYAC_BTF_NO_QMARK_DATASEC = 1 << 8, /* datasec names starting with '?' */
 };
 /* Whether btf holds any kind in missing (and so needs ayac_btf_sanitized). */
 bool ayac_btf_needs_sanitize(const struct ayac_btf *btf, unsigned missing);
