@@ -106,7 +106,8 @@ static int reader_next(lua_State *L)
 	char *nl;
 
 	for (;;) {
-		nl = memchr(r->buf + r->pos + scanned, '\n', r->len - r->pos - scanned);
+		nl = r->len > r->pos + scanned ?
+		     memchr(r->buf + r->pos + scanned, '\n', r->len - r->pos - scanned) : NULL;
 		if (nl) {
 			lua_pushlstring(L, r->buf + r->pos, (size_t)(nl - (r->buf + r->pos)));
 			r->pos = (size_t)(nl - r->buf) + 1;

@@ -139,36 +139,39 @@ out:
 	return err;
 }
 
-/* Kernel functions matching pattern, each once: pointers into the cache. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Kernel functions matching pattern, each once (a name may be listed several times,
+ * for static functions of different files): pointers into the cache. Sorting makes
+ * the duplicates neighbours, so a pattern matching most of 80k names stays fast. */
 static int kernel_funcs_matching(const char *pattern, const char ***out, size_t *n)
 {
-	const char **names = NULL, **grown;
-	size_t i, j, cnt = 0;
+	const char **names;
+	size_t i, cnt = 0, kept;
 	int err = avail_load();
 
 	if (err)
 		return err;
-	for (i = 0; i < avail.n; i++) {
-		if (!ayac_glob_match(pattern, avail.names[i]))
-			continue;
-		for (j = 0; j < cnt && strcmp(names[j], avail.names[i]); j++)
-			;
-		if (j < cnt)
-			continue;
-		if (!(grown = ayac_reallocarray(names, cnt + 1, sizeof(*names)))) {
-			free(names);
-			return -ENOMEM;
-		}
-		names = grown;
-		names[cnt++] = avail.names[i];
-	}
-	if (!cnt) {
+	names = ayac_calloc(avail.n ? avail.n : 1, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (i = 0; i < avail.n; i++)
+		if (ayac_glob_match(pattern, avail.names[i]))
+			names[cnt++] = avail.names[i];
+	qsort(names, cnt, sizeof(*names), cmp_str);
+	for (i = 0, kept = 0; i < cnt; i++)
+		if (!kept || strcmp(names[kept - 1], names[i]))
+			names[kept++] = names[i];
+	if (!kept) {
 		free(names);
 		return ayac_seterr(ENOENT, "no kernel function matches '%s' in "
 				   "available_filter_functions (%zu functions there)", pattern, avail.n);
 	}
 	*out = names;
-	*n = cnt;
+	*n = kept;
 	return 0;
 }
 
