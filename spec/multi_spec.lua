@@ -111,7 +111,7 @@ describe("uprobe.multi", function()
 		end
 		local obj = load()
 		local link = assert(obj:program("up_auto"):attach())
-		run()
+		run(helpers.root .. "/build/spec/fixtures/uprobe_target") -- the file the section names
 		assert.equal(2 * N, get(obj, SLOT.auto))
 		link:detach()
 		obj:close()

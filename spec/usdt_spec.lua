@@ -81,13 +81,14 @@ describe("usdt", function()
 			return
 		end
 		local obj = load()
-		assert.equal(0, run(EXE))
+		local exe = helpers.root .. "/build/spec/fixtures/usdt_target" -- the file the section names
+		assert.equal(0, run(exe))
 		local link = assert(obj:program("on_sema"):attach()) -- usdt/build/...:ayac:sema
-		assert.equal(N, run(EXE))
+		assert.equal(N, run(exe))
 		assert.equal(N, get(obj, SLOT.sema))
 		assert.equal(SUM, get(obj, SLOT.sema_sum))
 		link:detach()
-		assert.equal(0, run(EXE))
+		assert.equal(0, run(exe))
 		assert.equal(N, get(obj, SLOT.sema))
 		obj:close()
 	end)
