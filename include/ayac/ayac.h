@@ -93,6 +93,7 @@ struct ayac_obj *ayac_prog_obj(const struct ayac_prog *prog);
 enum bpf_prog_type ayac_prog_type(const struct ayac_prog *prog);
 enum bpf_attach_type ayac_prog_attach_type(const struct ayac_prog *prog);
 int ayac_prog_fd(const struct ayac_prog *prog);                       /* -1 before load */
+__u32 ayac_prog_flags(const struct ayac_prog *prog);  /* BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, … */
 /* The verifier log of the last load attempt ("" when none was asked for). */
 const char *ayac_prog_log(const struct ayac_prog *prog);
 bool ayac_prog_autoload(const struct ayac_prog *prog);
@@ -100,6 +101,12 @@ int ayac_prog_set_autoload(struct ayac_prog *prog, bool autoload);   /* before l
 int ayac_prog_set_type(struct ayac_prog *prog, enum bpf_prog_type type,
 		       enum bpf_attach_type attach_type);             /* before load */
 int ayac_prog_set_log_level(struct ayac_prog *prog, __u32 level);    /* before load */
+/* freplace programs (prog_ext.c): the loaded program whose global function func
+ * (NULL: the section's "freplace/<func>") this one replaces; before load. */
+int ayac_prog_set_attach_target(struct ayac_prog *prog, int target_prog_fd, const char *func);
+/* Not loaded with the object: loaded by ayac_attach_freplace against the target
+ * given there (Aya's Extension; the `extensions` load option). Before load. */
+int ayac_prog_set_extension(struct ayac_prog *prog);
 int ayac_prog_pin(struct ayac_prog *prog, const char *path);
 int ayac_prog_unpin(struct ayac_prog *prog, const char *path);
 
@@ -147,6 +154,10 @@ bool ayac_map_is_percpu(const struct ayac_map *map);
 size_t ayac_map_value_buf_size(const struct ayac_map *map);
 int ayac_map_set_max_entries(struct ayac_map *map, __u32 n);  /* before load */
 int ayac_map_set_value_size(struct ayac_map *map, __u32 size); /* before load; drops BTF value type */
+/* Whether load creates the map (libbpf's autocreate; "?.struct_ops" maps start off).
+ * A program that uses a map not created fails to load. Before load. */
+int ayac_map_set_autocreate(struct ayac_map *map, bool create);
+bool ayac_map_autocreate(const struct ayac_map *map);
 /* Global-data maps: the initial image before load, the mmap-ed live data after
  * (NULL when not mmap-able). *size gets the length. *writable false for .rodata after load. */
 void *ayac_map_data(struct ayac_map *map, size_t *size, bool *writable);
@@ -212,11 +223,101 @@ struct ayac_kprobe_opts {
 };
 struct ayac_link *ayac_attach_kprobe(struct ayac_prog *prog, const struct ayac_kprobe_opts *opts);
 
+/* perf_event programs on sampling perf events (attach/perf_event.c). */
+struct ayac_perf_event_opts {
+	__u32 type;            /* PERF_TYPE_SOFTWARE, _HARDWARE, _HW_CACHE, _RAW,
+				* _TRACEPOINT, or a PMU's own type (sysfs) */
+	__u64 config;          /* the event within the type (ayac_perf_event_config) */
+	__u64 sample_period;   /* a sample every N events; or */
+	__u64 sample_freq;     /* N samples a second (the kernel adjusts the period) */
+	int pid;               /* -1: every process; else that thread (and no other) */
+	int cpu;               /* -1: every online CPU with pid -1, any CPU with a pid */
+	__u64 cookie;
+};
+/* One perf event (pid or cpu given) or one per online CPU (neither), each running the
+ * program; the link owns them all (ayac_link_count). */
+struct ayac_link *ayac_attach_perf_events(struct ayac_prog *prog,
+					  const struct ayac_perf_event_opts *opts);
+/* Names as perf(1) spells them: type "software", "hardware", "cache", "raw",
+ * "tracepoint", "breakpoint" or a PMU under /sys/bus/event_source/devices; config
+ * "cpu-clock", "cycles", "L1-dcache-load-misses", "category:name" (tracepoint). A
+ * NULL config_name leaves *config alone (the caller passes a number). */
+int ayac_perf_event_config(const char *type_name, const char *config_name, __u32 *type,
+			   __u64 *config);
+
+/* USDT probes (attach/usdt.c) for programs written against libbpf's <bpf/usdt.bpf.h>:
+ * every site of provider:name in path. */
+struct ayac_usdt_opts {
+	const char *path;      /* executable or shared library */
+	const char *provider, *name;
+	int pid;               /* -1: every process */
+	__u64 cookie;          /* what bpf_usdt_cookie() returns */
+};
+struct ayac_link *ayac_attach_usdt(struct ayac_prog *prog, const struct ayac_usdt_opts *opts);
+
+/* struct_ops (attach/struct_ops.c): register a map of SEC(".struct_ops") or
+ * SEC(".struct_ops.link"), its programs in their members. Detaching unregisters. */
+struct ayac_link *ayac_map_attach_struct_ops(struct ayac_map *map);
+
+/* freplace (attach/freplace.c): replace func of the program behind target_prog_fd.
+ * A deferred extension is loaded here; target_prog_fd -1 attaches to the target
+ * given before load. */
+struct ayac_link *ayac_attach_freplace(struct ayac_prog *prog, int target_prog_fd,
+				       const char *func);
+
+/* Iterators (attach/iter.c): SEC("iter/<target>") programs. Parameters of the target,
+ * all optional, at most one kind: */
+struct ayac_iter_opts {
+	int map_fd;            /* bpf_map_elem (and sk/task storage, sockmap): the map */
+	int cgroup_fd;         /* cgroup: where the walk starts (or cgroup_id; neither: root) */
+	__u64 cgroup_id;
+	__u32 order;           /* enum bpf_cgroup_iter_order (BPF_CGROUP_ITER_*) */
+	__u32 tid, pid;        /* task, task_file, task_vma: one thread, or one process */
+	int pid_fd;            /* or the process of a pidfd */
+};
+struct ayac_link *ayac_attach_iter(struct ayac_prog *prog, const struct ayac_iter_opts *opts);
+/* A new read of an iterator link: an fd (O_CLOEXEC) whose read() returns what the
+ * program prints, 0 at the end. The caller closes it. */
+int ayac_link_iter_open(struct ayac_link *link);
+
+/* Many kernel functions under one link (kprobe.multi, Linux 5.18; kprobe.session,
+ * 6.10): funcs (cnt names, optional cookies one each) or a glob over tracefs'
+ * available_filter_functions. Without the multi link, one kprobe per function. */
+struct ayac_kprobe_multi_opts {
+	const char *const *funcs;
+	size_t cnt;
+	const __u64 *cookies;
+	const char *pattern;
+	bool retprobe;
+	bool session;
+};
+struct ayac_link *ayac_attach_kprobe_multi(struct ayac_prog *prog,
+					   const struct ayac_kprobe_multi_opts *opts);
+/* Many functions of one file under one link (uprobe.multi, 6.6; uprobe.session,
+ * 6.13): symbols or offsets (cnt, optional cookies) or a glob over its function
+ * symbols. Without the multi link, one uprobe per function. */
+struct ayac_uprobe_multi_opts {
+	const char *path;
+	const char *const *symbols;
+	const __u64 *offsets;
+	size_t cnt;
+	const __u64 *cookies;
+	const char *pattern;
+	int pid;               /* <= 0: every process */
+	bool retprobe;
+	bool session;
+};
+struct ayac_link *ayac_attach_uprobe_multi(struct ayac_prog *prog,
+					   const struct ayac_uprobe_multi_opts *opts);
+
 int ayac_link_detach(struct ayac_link *link);   /* idempotent */
 void ayac_link_free(struct ayac_link *link);    /* detaches unless pinned */
 int ayac_link_fd(const struct ayac_link *link);
 bool ayac_link_attached(const struct ayac_link *link);
 const char *ayac_link_kind(const struct ayac_link *link); /* "perf_event", "raw_tp", … */
+/* How many attachments the link holds: 1 for most, one per CPU for a perf_event link
+ * opened on every CPU, one per site for USDT; 0 once detached. */
+size_t ayac_link_count(const struct ayac_link *link);
 int ayac_link_pin(struct ayac_link *link, const char *path);
 /* Unpinned, the link is detached when it is freed (or its object closed). */
 int ayac_link_unpin(struct ayac_link *link, const char *path);
@@ -383,6 +484,8 @@ enum ayac_feature {
 	AYAC_FEAT_CGROUP_LINK,
 	AYAC_FEAT_XDP_LINK,          /* BPF_LINK_CREATE with BPF_XDP (Linux 5.9) */
 	AYAC_FEAT_SOCKMAP_LINK,      /* BPF_LINK_CREATE for sk_msg/sk_skb (Linux 6.10) */
+	/* Added after 0.1.0: kept at the end so that the values above do not change. */
+	AYAC_FEAT_BTF_QMARK_DATASEC, /* DATASEC named "?..." (?.struct_ops; Linux 6.7) */
 	AYAC_FEAT__COUNT
 };
 

@@ -22,7 +22,8 @@
 --                  -- unless ayac.features{ full = true }: probing them writes warnings
 --                  -- to the kernel log (bpftool leaves them out too).
 --     btf        = { btf, btf_func, btf_global_func, btf_datasec, btf_zero_datasec,
---                    btf_float, btf_decl_tag, btf_type_tag, btf_enum64 },
+--                    btf_float, btf_decl_tag, btf_type_tag, btf_enum64,
+--                    btf_qmark_datasec },
 --     links      = { perf_link, kprobe_multi, uprobe_multi, tcx, netkit, cgroup_link,
 --                    xdp_link, sockmap_link },
 --     misc       = { prog_name, global_data, array_mmap, probe_read_kernel, bpf_cookie,

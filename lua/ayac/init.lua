@@ -28,6 +28,16 @@ local lazy_fn = { ringbuf = "ayac.events", perfbuf = "ayac.events", user_ringbuf
 	poll = "ayac.events", sleep = "ayac.events", trace_pipe = "ayac.events",
 	logger = "ayac.log" }
 
+-- One-shot iterator: attach, read the whole output, detach.
+function M.iter(prog, opts)
+	local link, err, code = prog:attach(opts)
+	if not link then return nil, err, code end
+	local out
+	out, err, code = link:read()
+	link:detach()
+	return out, err, code
+end
+
 return setmetatable(M, {
 	__index = function(t, k)
 		local name = lazy[k]

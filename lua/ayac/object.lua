@@ -157,6 +157,21 @@ function M.open(src, opts)
 	if not obj then
 		return nil, err, code
 	end
+	-- extensions = { "prog", … }: freplace programs loaded at attach (Aya's Extension)
+	local exts = type(opts) == "table" and opts.extensions or nil
+	if exts ~= nil and type(exts) ~= "table" then
+		obj:close()
+		error("bad argument #2 to 'open' (extensions: table of program names expected)", 2)
+	end
+	for _, name in ipairs(exts or {}) do
+		local prog, e, c = obj:program(name)
+		local done
+		if prog then done, e, c = prog:set_extension() end
+		if not done then
+			obj:close()
+			return nil, e, c
+		end
+	end
 	if globals then
 		local fine, applied, e, c = pcall(apply_globals, obj, globals)
 		if not (fine and applied) then

@@ -16,6 +16,11 @@
 -- Features:
 --   kprobe, kretprobe   the kprobe PMU (/sys/bus/event_source/devices/kprobe)
 --   ksyscall            kprobe + the arch's syscall wrappers (__x64_sys_getpid in kallsyms)
+--   iter_map_elem       an iter/bpf_map_elem program (spec/bpf/iter.bpf.c) loads
+--   freplace            an extension (spec/bpf/freplace.bpf.c) loads and attaches
+--   uprobe_session      a uprobe.session program (spec/bpf/session.bpf.c) attaches
+--   global_spin_lock    spin locks in global data (spec/bpf/loader_lock.bpf.c) load
+--   struct_ops_link     .struct_ops.link maps (Linux 6.4) are created
 --   fentry, fexit, fmod_ret, lsm
 --                       a do-nothing program of that kind (spec/bpf/vm_probe.bpf.c)
 --                       loads and attaches through ayac; lsm also needs "bpf" among
@@ -124,6 +129,69 @@ function probes.lsm()
 	end
 	return try_program("probe_lsm")
 end
+
+-- Loads one program of an object with the others not loaded: true, or false and why.
+local function try_load(object, want)
+	local ok_ayac, ayac = pcall(require, "ayac")
+	if not ok_ayac then return false, "require 'ayac' failed: " .. tostring(ayac) end
+	local obj, err = ayac.open(build .. "/spec/bpf/" .. object .. ".bpf.o")
+	if not obj then return false, err end
+	for name, prog in obj:programs() do
+		if name ~= want then prog:set_autoload(false) end
+	end
+	local ok, lerr = obj:load()
+	obj:close()
+	if not ok then return false, lerr end
+	return true
+end
+
+-- freplace: an extension loads against a loaded program and attaches (spec/bpf/freplace.bpf.c)
+function probes.freplace()
+	local ok_ayac, ayac = pcall(require, "ayac")
+	if not ok_ayac then return false, "require 'ayac' failed: " .. tostring(ayac) end
+	local obj, err = ayac.load(build .. "/spec/bpf/freplace.bpf.o",
+		{ extensions = { "replace_decide" } })
+	if not obj then return false, err end
+	local link, aerr = obj:program("replace_decide"):attach {
+		target_prog = obj:program("target") }
+	if link then link:detach() end
+	obj:close()
+	if not link then return false, aerr end
+	return true
+end
+
+-- uprobe.session: a session program (spec/bpf/session.bpf.c) loads and attaches
+function probes.uprobe_session()
+	local ok_ayac, ayac = pcall(require, "ayac")
+	if not ok_ayac then return false, "require 'ayac' failed: " .. tostring(ayac) end
+	local obj, err = ayac.load(build .. "/spec/bpf/session.bpf.o")
+	if not obj then return false, err end
+	local link, aerr = obj:program("up_session"):attach {
+		path = build .. "/spec/fixtures/uprobe_target", symbols = { "main" } }
+	if link then link:detach() end
+	obj:close()
+	if not link then return false, aerr end
+	return true
+end
+
+-- .struct_ops.link maps (Linux 6.4): spec/bpf/struct_ops.bpf.c with only its link map
+function probes.struct_ops_link()
+	local ok_ayac, ayac = pcall(require, "ayac")
+	if not ok_ayac then return false, "require 'ayac' failed: " .. tostring(ayac) end
+	local obj, err = ayac.open(build .. "/spec/bpf/struct_ops.bpf.o")
+	if not obj then return false, err end
+	obj:map("ayac_cc_plain"):set_autocreate(false)
+	local ok, lerr = obj:load()
+	obj:close()
+	if not ok then return false, lerr end
+	return true
+end
+
+-- a struct bpf_spin_lock in global data (Linux 6.2)
+function probes.global_spin_lock() return try_load("loader_lock", "lock_add") end
+
+-- bpf_map_elem iterators: some kernels refuse to load them (EPERM after verification)
+function probes.iter_map_elem() return try_load("iter", "dump_elems") end
 
 local cache = {}
 

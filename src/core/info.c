@@ -43,6 +43,9 @@ int ayac_link_info(const struct ayac_link *link, struct bpf_link_info *info)
 	int err;
 
 	memset(info, 0, sizeof(*info));
+	if (link->kind == AYAC_LINK_STRUCT_OPS)
+		return ayac_seterr(EOPNOTSUPP, "%s link: info: a .struct_ops map registered "
+				   "without a bpf_link (map:info() describes it)", link->what);
 	if (link->fd < 0)
 		return ayac_seterr(link->perf_fd >= 0 ? EOPNOTSUPP : EBADF,
 				   "%s link: info: %s", link->what,

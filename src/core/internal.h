@@ -19,6 +19,22 @@ enum ayac_map_kind {
 
 enum { AYAC_PIN_NONE = 0, AYAC_PIN_BY_NAME = 1 };
 
+/* A variable of .struct_ops / .struct_ops.link: a BPF_MAP_TYPE_STRUCT_OPS map whose
+ * value is the kernel's struct bpf_struct_ops_<tname>, built at attach from the
+ * object's image and the programs in its function-pointer members (struct_ops.c). */
+struct ayac_st_ops {
+	void *data;                  /* the variable's bytes as the object has them */
+	__u32 size;                  /* sizeof its struct in the object's BTF */
+	__u32 type_id;               /* that struct in the object's BTF */
+	char *tname;                 /* its name: "tcp_congestion_ops" */
+	struct ayac_prog **progs;    /* per member of type_id: the program there, or NULL */
+	__u32 nr_members;
+	__u32 kern_type_id;          /* struct <tname> in vmlinux BTF (at load) */
+	__u32 kern_vtype_id;         /* struct bpf_struct_ops_<tname> */
+	__u32 kern_data_off;         /* offset of its `data` member */
+	bool link;                   /* .struct_ops.link: registered through a bpf_link */
+};
+
 struct ayac_map {
 	struct ayac_obj *obj;        /* NULL for standalone maps */
 	char *name;
@@ -40,6 +56,8 @@ struct ayac_map {
 	void *data;                  /* data maps: initial image (def.value_size bytes) */
 	void *mmaped;                /* data maps after load, when mmap-able */
 	size_t mmap_size;
+	struct ayac_st_ops *st_ops;  /* struct_ops maps (kind AYAC_MAP_USER), else NULL */
+	bool no_create;              /* not created at load (?.struct_ops, set_autocreate) */
 };
 
 /* `.values = { [slot] = &x }` in a .maps definition: a map (maps of maps) or a program
@@ -62,6 +80,13 @@ struct ayac_prog {
 	enum bpf_attach_type attach_type;
 	__u32 prog_flags;
 	__u32 attach_btf_id;
+	/* freplace (EXT): the program whose function it replaces (an fd of ours, or -1)
+	 * and that function's name (NULL: from the section, "freplace/<func>"). A deferred
+	 * extension is relocated with the object but loaded at attach, against the target
+	 * given then (the `extensions` load option, Aya's Extension). */
+	int attach_prog_fd;
+	char *attach_func;
+	bool ext_deferred;
 	bool autoload;
 	bool is_subprog;             /* a .text function, appended to callers */
 	bool global_func;            /* STB_GLOBAL (matters for func_info linkage only) */
@@ -139,6 +164,8 @@ struct ayac_obj {
 	struct ayac_externs *externs; /* __kconfig/__ksym externs (externs.h); NULL: none */
 
 	struct ayac_link *links;     /* links made from this object's programs */
+	struct ayac_usdt_ids *usdt;  /* USDT spec ids in use (attach/usdt_spec.c); one
+				      * allocation, freed with the object */
 	struct ayac_core_state *core; /* CO-RE: btf = path target, candidate cache (core_cands.c) */
 };
 
@@ -150,6 +177,8 @@ enum ayac_link_kind {
 	AYAC_LINK_PERF_IOCTL,  /* perf event with PERF_EVENT_IOC_SET_BPF: perf fd only */
 	AYAC_LINK_KEPT,        /* the kernel keeps it without an fd (netlink XDP/TC,
 				* BPF_PROG_ATTACH, a socket option): ops remove it */
+	AYAC_LINK_STRUCT_OPS,  /* a registered .struct_ops map: fd is a copy of the map's fd,
+				* release unregisters it (map delete of key 0) */
 };
 
 struct ayac_link;
@@ -165,19 +194,36 @@ struct ayac_link_ops {
 	bool at_exit;
 };
 
+/* One more attachment of a link that holds several (a perf event per CPU, a uprobe per
+ * USDT site, a kprobe per function where the kernel has no multi-kprobe link). */
+struct ayac_link_part {
+	int fd;                      /* bpf link fd, or -1 */
+	int perf_fd;                 /* perf event fd, or -1 */
+};
+
 struct ayac_link {
 	enum ayac_link_kind kind;
 	const char *what;            /* "tracepoint", "raw_tp", "uprobe", ... */
 	int fd;                      /* bpf link fd, or -1 */
 	int perf_fd;                 /* perf event fd, or -1 */
 	bool pinned;
-	struct ayac_prog *prog;      /* NULL once its object is closed */
-	struct ayac_link *next;      /* in prog->obj->links */
+	struct ayac_prog *prog;      /* NULL once its object is closed, or for struct_ops */
+	struct ayac_obj *obj;        /* the object it is registered with; NULL once closed */
+	struct ayac_link *next;      /* in obj->links */
 	struct ayac_link_desc desc;  /* what it is attached to, for info() */
+	struct ayac_link_part *parts; /* attachments beyond (fd, perf_fd); see above */
+	size_t nr_parts;
+	/* Called once when the link lets go of its attachments (detach, free, object
+	 * close), before the fds close, with undo true: give back what the attach took
+	 * (USDT spec ids, a registered struct_ops). With undo false when the object
+	 * closes under a pinned link, which keeps running: only free priv. */
+	void (*release)(struct ayac_link *link, void *priv, bool undo);
+	/* Private data of what made the link: of release above, or of ops below (a link
+	 * has one or the other, never both). */
+	void *priv;
 
 	/* AYAC_LINK_KEPT only */
 	const struct ayac_link_ops *ops;
-	void *priv;
 	bool kept;                   /* attached: ops->detach still to run */
 	int owner_pid;               /* the process that attached (fork safety) */
 	struct ayac_link *kept_next; /* in the process-wide list removed at exit */

@@ -36,12 +36,12 @@ int ayac_link_prog_fd(const struct ayac_prog *prog)
 	return prog->fd;
 }
 
-struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind,
-				const char *what, int fd, int perf_fd)
+struct ayac_link *ayac_link_new_obj(struct ayac_obj *obj, enum ayac_link_kind kind,
+				    const char *what, int fd, int perf_fd)
 {
 	struct ayac_link *link = NULL;
 
-	if (!prog || !prog->obj) {
+	if (!obj) {
 		ayac_seterr(EINVAL, "the program belongs to no object");
 		goto fail;
 	}
@@ -53,14 +53,25 @@ struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind
 	link->fd = fd;
 	link->perf_fd = perf_fd;
 	link->desc.via = kind == AYAC_LINK_PERF_IOCTL ? "perf_event" : "bpf_link";
-	link->prog = prog;
-	link->next = prog->obj->links;
-	prog->obj->links = link;
+	link->obj = obj;
+	link->next = obj->links;
+	obj->links = link;
 	return link;
 fail:
 	close_fd(&fd);
 	close_fd(&perf_fd);
 	return NULL;
+}
+
+struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind,
+				const char *what, int fd, int perf_fd)
+{
+	struct ayac_link *link = ayac_link_new_obj(prog ? prog->obj : NULL, kind, what, fd,
+						   perf_fd);
+
+	if (link)
+		link->prog = prog;
+	return link;
 }
 
 /* ---- attachments removed at exit ---------------------------------------------------- */
@@ -163,6 +174,7 @@ struct ayac_link *ayac_link_new_kept(struct ayac_prog *prog, const char *what,
 	link->kept = true;
 	link->owner_pid = (int)getpid();
 	link->prog = prog;
+	link->obj = prog->obj;
 	link->next = prog->obj->links;
 	prog->obj->links = link;
 	if (ops->at_exit) {
@@ -184,12 +196,69 @@ fail:
 /* Closing the fds is what detaches: the kernel drops a bpf_link when its last fd goes
  * and a perf event (with the program set on it) when its fd goes. A perf event is
  * disabled first so that no more samples run the program while it is torn down. */
+static void close_pair(int *fd, int *perf_fd)
+{
+	if (*perf_fd >= 0)
+		ioctl(*perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+	close_fd(fd);
+	close_fd(perf_fd);
+}
+
+static void link_release(struct ayac_link *link, bool undo)
+{
+	void (*release)(struct ayac_link *, void *, bool) = link->release;
+
+	/* priv is the ops' of a kept link, which has no release: not ours to drop. */
+	if (!release)
+		return;
+	link->release = NULL;
+	release(link, link->priv, undo);
+	link->priv = NULL;
+}
+
 static void link_close_fds(struct ayac_link *link)
 {
-	if (link->kind == AYAC_LINK_PERF_IOCTL && link->perf_fd >= 0)
-		ioctl(link->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
-	close_fd(&link->fd);
-	close_fd(&link->perf_fd);
+	size_t i;
+
+	link_release(link, true);
+	close_pair(&link->fd, &link->perf_fd);
+	for (i = 0; i < link->nr_parts; i++)
+		close_pair(&link->parts[i].fd, &link->parts[i].perf_fd);
+	free(link->parts);
+	link->parts = NULL;
+	link->nr_parts = 0;
+}
+
+int ayac_link_absorb(struct ayac_link *into, struct ayac_link *from)
+{
+	struct ayac_link_part *parts;
+	size_t n = 1 + from->nr_parts, i;
+
+	parts = ayac_reallocarray(into->parts, into->nr_parts + n, sizeof(*parts));
+	if (!parts) {
+		ayac_link_free(from);
+		return -ENOMEM;
+	}
+	into->parts = parts;
+	parts[into->nr_parts].fd = from->fd;
+	parts[into->nr_parts].perf_fd = from->perf_fd;
+	for (i = 0; i < from->nr_parts; i++)
+		parts[into->nr_parts + 1 + i] = from->parts[i];
+	into->nr_parts += n;
+	/* Its fds now belong to into: free the shell only. */
+	from->fd = from->perf_fd = -1;
+	free(from->parts);
+	from->parts = NULL;
+	from->nr_parts = 0;
+	ayac_link_free(from);
+	return 0;
+}
+
+size_t ayac_link_count(const struct ayac_link *link)
+{
+	if (!ayac_link_attached(link))
+		return 0;
+	return 1 + link->nr_parts;
 }
 
 /* A pinned link outlives its fds. An explicit detach asks the kernel to cut it off
@@ -222,9 +291,9 @@ static void link_unhook(struct ayac_link *link)
 {
 	struct ayac_link **pp;
 
-	if (!link->prog || !link->prog->obj)
+	if (!link->obj)
 		return;
-	for (pp = &link->prog->obj->links; *pp; pp = &(*pp)->next) {
+	for (pp = &link->obj->links; *pp; pp = &(*pp)->next) {
 		if (*pp == link) {
 			*pp = link->next;
 			break;
@@ -232,6 +301,7 @@ static void link_unhook(struct ayac_link *link)
 	}
 	link->next = NULL;
 	link->prog = NULL;
+	link->obj = NULL;
 }
 
 void ayac_link_free(struct ayac_link *link)
@@ -292,6 +362,11 @@ int ayac_link_pin(struct ayac_link *link, const char *path)
 				   "pin %s link at '%s': attached through %s, which leaves no "
 				   "bpf_link to pin (the attachment stays until detached)",
 				   ayac_link_kind(link), path, link->desc.via);
+	if (link->nr_parts || link->kind == AYAC_LINK_STRUCT_OPS)
+		return ayac_seterr(EOPNOTSUPP, "pin %s link at '%s': %s", ayac_link_kind(link), path,
+				   link->nr_parts ? "it holds several attachments, and a pin holds "
+				   "one bpf_link" : "a .struct_ops map registered without a link; "
+				   "declare it in SEC(\".struct_ops.link\") to get one");
 	if (link->fd < 0)
 		/* PERF_EVENT_IOC_SET_BPF leaves no bpf_link to pin (kernel before 5.15). */
 		return ayac_seterr(EOPNOTSUPP,
@@ -354,6 +429,8 @@ void ayac_links_release_obj(struct ayac_obj *obj)
 		 * object, and the handle may still pin, unpin or read it. */
 		if (!link->pinned)
 			link_close_fds(link);
+		else
+			link_release(link, false);
 		if (link->kind == AYAC_LINK_KEPT && kept_detach(link) < 0) {
 			link->kept = false; /* the object is going: no later chance */
 			if (link->ops->at_exit)
@@ -361,6 +438,7 @@ void ayac_links_release_obj(struct ayac_obj *obj)
 		}
 		link->next = NULL;
 		link->prog = NULL;
+		link->obj = NULL;
 	}
 	obj->links = NULL;
 }

@@ -22,6 +22,8 @@ static inline __u64 ptr_to_u64(const void *p)
 
 static int check_global_data(const struct ayac_map *map);
 
+#define ENOTSUPP_ 524 /* the kernel's "not supported", as user space sees it */
+
 int ayac_num_possible_cpus(void)
 {
 	static int cached;
@@ -111,6 +113,10 @@ static int sys_map_create(const struct ayac_map *map, int btf_fd, int inner_fd)
 	attr.numa_node = d->numa_node;
 	attr.map_extra = d->map_extra;
 	attr.inner_map_fd = inner_fd > 0 ? (__u32)inner_fd : 0;
+	if (map->st_ops) { /* the kernel wants some BTF fd with it: the object's */
+		attr.btf_vmlinux_value_type_id = map->st_ops->kern_vtype_id;
+		attr.btf_fd = btf_fd >= 0 ? (__u32)btf_fd : 0;
+	}
 	if (d->numa_node)
 		attr.map_flags |= BPF_F_NUMA_NODE;
 	ayac_kernel_obj_name(attr.map_name, map->name);
@@ -192,10 +198,39 @@ static int init_data_map(struct ayac_map *map)
 	map->mmap_size = ((size_t)map->def.value_size + (size_t)page - 1) / (size_t)page * (size_t)page;
 	map->mmaped = mmap(NULL, map->mmap_size, prot, MAP_SHARED, map->fd, 0);
 	if (map->mmaped == MAP_FAILED) {
+		int err = errno;
 		map->mmaped = NULL;
-		return ayac_seterr(errno, "map '%s': mmap global data", map->name);
+		/* Values holding kernel-special fields (spin locks, timers, kptrs, list
+		 * heads...) are never mapped: such globals are read and written through
+		 * the map instead. */
+		if (err == ENOTSUPP_ || err == EOPNOTSUPP || err == EACCES || err == EPERM)
+			return 0;
+		return ayac_seterr(err, "map '%s': mmap global data", map->name);
 	}
 	return 0;
+}
+
+/* As libbpf: a global-data map is mmap-able when its section has a variable that is
+ * not static (hidden ones count as static), i.e. one a user may read or set by name;
+ * .kconfig always. Without BTF, never. */
+static bool data_mmapable(const struct ayac_map *map)
+{
+	const struct ayac_btf *btf = map->obj ? map->obj->btf : NULL;
+	const struct btf_type *sec, *var;
+	__u16 i;
+
+	if (map->kind == AYAC_MAP_KCONFIG)
+		return true;
+	sec = btf && map->btf_value_type_id ? ayac_btf_type(btf, map->btf_value_type_id) : NULL;
+	if (!sec || btf_kind_of(sec) != BTF_KIND_DATASEC)
+		return false;
+	for (i = 0; i < btf_vlen_of(sec); i++) {
+		var = ayac_btf_type(btf, btf_secinfos_of(sec)[i].type);
+		if (var && btf_kind_of(var) == BTF_KIND_VAR &&
+		    btf_var_of(var)->linkage != BTF_VAR_STATIC)
+			return true;
+	}
+	return false;
 }
 
 static int resolve_pin_path(struct ayac_map *map)
@@ -219,11 +254,12 @@ static int create_fresh(struct ayac_map *map, int btf_fd)
 	if (err)
 		return err;
 	if (map->kind != AYAC_MAP_USER) /* mmap-able unless the kernel surely refuses (< 5.5) */
-		map->def.map_flags |= (ayac_feature(AYAC_FEAT_ARRAY_MMAP) ? BPF_F_MMAPABLE : 0) |
+		map->def.map_flags |= (ayac_feature(AYAC_FEAT_ARRAY_MMAP) && data_mmapable(map) ?
+				       BPF_F_MMAPABLE : 0) |
 				      (map_is_readonly(map) ? BPF_F_RDONLY_PROG : 0);
 	fd = sys_map_create(map, btf_fd, map->inner ? map->inner->fd : -1);
 	/* Older kernels refuse some BTF descriptions (libbpf retries the same way). */
-	if (fd < 0 && btf_fd >= 0)
+	if (fd < 0 && btf_fd >= 0 && !map->st_ops) /* struct_ops maps need the BTF */
 		fd = sys_map_create(map, -1, map->inner ? map->inner->fd : -1);
 	if (map->inner && map->inner->fd >= 0) {
 		close(map->inner->fd);
@@ -374,6 +410,7 @@ void ayac_map_destroy(struct ayac_map *map)
 		return;
 	ayac_map_close(map);
 	free(map->slots);
+	ayac_st_ops_free(map->st_ops);
 	if (map->inner)
 		ayac_map_destroy(map->inner);
 	free(map->data);
@@ -402,6 +439,19 @@ int ayac_map_set_max_entries(struct ayac_map *map, __u32 n)
 	return 0;
 }
 
+int ayac_map_set_autocreate(struct ayac_map *map, bool create)
+{
+	if (map->fd >= 0 || !map->obj || map->obj->state != AYAC_OBJ_OPENED)
+		return ayac_seterr(EBUSY, "map '%s': autocreate is set before load", map->name);
+	map->no_create = !create;
+	return 0;
+}
+
+bool ayac_map_autocreate(const struct ayac_map *map)
+{
+	return !map->no_create;
+}
+
 int ayac_map_set_value_size(struct ayac_map *map, __u32 size)
 {
 	if (map->fd >= 0 || (map->obj && map->obj->state != AYAC_OBJ_OPENED))
@@ -417,13 +467,20 @@ int ayac_map_set_value_size(struct ayac_map *map, __u32 size)
 
 void *ayac_map_data(struct ayac_map *map, size_t *size, bool *writable)
 {
+	if (map->st_ops) { /* the object's image: the kernel's value is built at attach */
+		*size = map->st_ops->size;
+		*writable = !map->obj || map->obj->state == AYAC_OBJ_OPENED;
+		return map->st_ops->data;
+	}
 	*size = map->def.value_size;
 	if (map->fd < 0 && (!map->obj || map->obj->state == AYAC_OBJ_OPENED)) {
 		/* .kconfig values are the kernel's, written at load */
 		*writable = map->data != NULL && map->kind != AYAC_MAP_KCONFIG;
 		return map->data;
 	}
-	*writable = map->mmaped && !map_is_readonly(map);
+	/* Not mapped (no public variable, or special fields): NULL, but still writable
+	 * through the map unless read-only. */
+	*writable = map->fd >= 0 && !map_is_readonly(map);
 	return map->mmaped;
 }
 

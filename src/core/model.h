@@ -15,6 +15,16 @@ void ayac_map_close(struct ayac_map *map);           /* fd and mmap */
 int ayac_maps_fill_slots(struct ayac_obj *obj);      /* after programs load */
 void ayac_map_destroy(struct ayac_map *map);         /* close + free memory */
 
+/* struct_ops.c: before maps are created, the kernel's types for each struct_ops map
+ * and the attach ids of the programs in them; programs no struct_ops map uses are
+ * not loaded (as libbpf). */
+int ayac_struct_ops_prepare(struct ayac_obj *obj);
+void ayac_st_ops_free(struct ayac_st_ops *st);
+
+/* prog_ext.c: freplace targets. */
+int ayac_prog_ext_resolve(struct ayac_prog *prog);     /* at load: attach_btf_id */
+int ayac_prog_btf_func_id(int target_fd, const char *func);
+
 /* prog.c */
 int ayac_prog_load_in_kernel(struct ayac_prog *prog);
 void ayac_prog_close(struct ayac_prog *prog);
@@ -41,6 +51,12 @@ const char *ayac_link_kind_of_fd(int fd);
 /* The kind of a BTF-id attach: "tp_btf", "fentry", "fexit", "fmod_ret", "lsm",
  * "freplace", "tracing". link_kind.c */
 const char *ayac_tracing_kind(enum bpf_prog_type type, enum bpf_attach_type attach_type);
+/* The same for a link made by no program (a registered struct_ops map). */
+struct ayac_link *ayac_link_new_obj(struct ayac_obj *obj, enum ayac_link_kind kind,
+				    const char *what, int fd, int perf_fd);
+/* Moves from's attachments into into (one link owning several) and frees from; on
+ * failure from is detached and freed. */
+int ayac_link_absorb(struct ayac_link *into, struct ayac_link *from);
 /* obj close: detach every link that is not pinned and forget the object. */
 void ayac_links_release_obj(struct ayac_obj *obj);
 /* The loaded program's fd, or a negative error with a bare message ("the program is

@@ -109,7 +109,8 @@ static int load_maps(struct ayac_obj *obj)
 	int err;
 
 	for (i = 0; i < obj->nr_maps; i++)
-		if ((err = ayac_map_create_in_kernel(obj->maps[i])))
+		if (!obj->maps[i]->no_create &&
+		    (err = ayac_map_create_in_kernel(obj->maps[i])))
 			return err;
 	return 0;
 }
@@ -163,6 +164,8 @@ int ayac_obj_load(struct ayac_obj *obj)
 	if (!err)
 		err = ayac_externs_resolve(obj);
 	if (!err)
+		err = ayac_struct_ops_prepare(obj);
+	if (!err)
 		err = load_maps(obj);
 	if (!err)
 		err = ayac_obj_relocate(obj);
@@ -206,6 +209,7 @@ void ayac_obj_free(struct ayac_obj *obj)
 	ayac_btf_free(obj->btf);
 	ayac_elf_free(obj->elf);
 	free(obj->btf_load_error);
+	free(obj->usdt);
 	free(obj->btf_path);
 	free(obj->pin_root);
 	free(obj->name);

@@ -8,6 +8,7 @@
 
 #include "model.h"
 #include "relo/relo.h"
+#include "features/features.h"
 
 #define LOG_BUF_START (64 * 1024)
 #define LOG_BUF_MAX (UINT32_MAX >> 8) /* the kernel's own cap on log_size */
@@ -29,7 +30,7 @@ static int resolve_attach_btf_id(struct ayac_prog *prog)
 	if (!def || !(def->flags & AYAC_SEC_BTF_ID) || prog->attach_btf_id ||
 	    prog->type != def->prog_type)
 		return 0;
-	target = prog->sec_name + strlen(def->prefix);
+	target = ayac_sec_target(prog->sec_name);
 	if (!*target)
 		return ayac_seterr(EINVAL, "program '%s': section '%s' names no attach target",
 				   prog->name, prog->sec_name);
@@ -61,6 +62,8 @@ static int sys_prog_load(struct ayac_prog *prog, __u32 log_level, char *log, __u
 	attr.kern_version = obj->kern_version;
 	attr.prog_flags = prog->prog_flags;
 	attr.attach_btf_id = prog->attach_btf_id;
+	if (prog->attach_prog_fd >= 0)
+		attr.attach_prog_fd = (__u32)prog->attach_prog_fd;
 	ayac_kernel_obj_name(attr.prog_name, prog->name);
 	if (prog->fd_array_cnt)
 		attr.fd_array = ptr_to_u64(prog->fd_array);
@@ -118,6 +121,17 @@ static int load_with_log(struct ayac_prog *prog, __u32 level)
 	return fd;
 }
 
+/* kprobe.multi / uprobe.multi on a kernel without the multi link: load a plain
+ * kprobe, which attach/multi.c puts on one perf probe per function. */
+static void multi_fallback(struct ayac_prog *prog)
+{
+	if ((prog->attach_type == BPF_TRACE_KPROBE_MULTI &&
+	     ayac_feature(AYAC_FEAT_KPROBE_MULTI) == 0) ||
+	    (prog->attach_type == (enum bpf_attach_type)AYAC_BPF_TRACE_UPROBE_MULTI &&
+	     ayac_feature(AYAC_FEAT_UPROBE_MULTI) == 0))
+		prog->attach_type = 0;
+}
+
 static int check_loadable(struct ayac_prog *prog)
 {
 	if (prog->type == BPF_PROG_TYPE_UNSPEC)
@@ -126,8 +140,10 @@ static int check_loadable(struct ayac_prog *prog)
 				   prog->name, prog->sec_name);
 	if (!prog->insns || !prog->insn_cnt)
 		return ayac_seterr(EINVAL, "program '%s': no instructions", prog->name);
-	if (ayac_prog_fixups(prog))
+	if (ayac_prog_fixups(prog) || ayac_prog_ext_resolve(prog))
 		return -ayac_errnum();
+	if (prog->type == BPF_PROG_TYPE_KPROBE)
+		multi_fallback(prog);
 	return resolve_attach_btf_id(prog);
 }
 
@@ -200,6 +216,9 @@ void ayac_prog_destroy(struct ayac_prog *prog)
 	if (!prog)
 		return;
 	ayac_prog_close(prog);
+	if (prog->attach_prog_fd >= 0)
+		close(prog->attach_prog_fd);
+	free(prog->attach_func);
 	ayac_core_prog_free(prog);
 	free(prog->insns);
 	free(prog->relocs);
@@ -219,6 +238,7 @@ struct ayac_obj *ayac_prog_obj(const struct ayac_prog *prog) { return prog->obj;
 enum bpf_prog_type ayac_prog_type(const struct ayac_prog *prog) { return prog->type; }
 enum bpf_attach_type ayac_prog_attach_type(const struct ayac_prog *prog) { return prog->attach_type; }
 int ayac_prog_fd(const struct ayac_prog *prog) { return prog->fd; }
+__u32 ayac_prog_flags(const struct ayac_prog *prog) { return prog->prog_flags; }
 const char *ayac_prog_log(const struct ayac_prog *prog) { return prog->log ? prog->log : ""; }
 bool ayac_prog_autoload(const struct ayac_prog *prog) { return prog->autoload; }
 

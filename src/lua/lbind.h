@@ -51,6 +51,10 @@ void lbind_open_prog(lua_State *L, int module_idx);
 void lbind_open_map(lua_State *L, int module_idx);
 void lbind_open_link(lua_State *L, int module_idx);
 void lbind_open_btf(lua_State *L, int module_idx);
+/* link:read() and link:lines() for iterator links (liter.c); after lbind_open_link. */
+void lbind_open_iter(lua_State *L, int module_idx);
+/* map:attach() for struct_ops maps (lattach.c); after lbind_open_map. */
+void lbind_open_attach(lua_State *L, int module_idx);
 /* Plain functions (no userdata type): kernel feature answers (lfeatures.c). */
 void lbind_open_features(lua_State *L, int module_idx);
 

@@ -91,6 +91,7 @@ static int link_info(lua_State *L)
 	lua_pushboolean(L, ayac_link_attached(link));
 	lua_setfield(L, -2, "attached");
 	push_desc(L, ayac_link_desc(link));
+	set_int(L, "count", (lua_Number)ayac_link_count(link));
 	if (ayac_link_fd(link) >= 0 && ayac_link_info(link, &info) == 0) {
 		set_int(L, "id", info.id);
 		set_int(L, "type", info.type);

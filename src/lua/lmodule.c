@@ -48,6 +48,8 @@ int luaopen_ayac_core(lua_State *L)
 	lbind_open_prog(L, mod);
 	lbind_open_map(L, mod);
 	lbind_open_link(L, mod);
+	lbind_open_iter(L, mod);
+	lbind_open_attach(L, mod);
 	lbind_open_features(L, mod);
 	lbind_open_attach_query(L, mod);
 	lua_settop(L, mod);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include <ayac/ayac.h>
-#include "lutil.h"
+#include "lattach.h"
 
 #define MAX_MAP_IDS 64
 
@@ -43,6 +43,8 @@ static int prog_field(lua_State *L)
 	else if (strcmp(k, "type") == 0)
 		push_name_or_number(L, ayac_prog_type_name(ayac_prog_type(prog)),
 				    ayac_prog_type(prog));
+	else if (strcmp(k, "attach_type") == 0 && ayac_prog_type(prog) == BPF_PROG_TYPE_STRUCT_OPS)
+		lua_pushinteger(L, ayac_prog_attach_type(prog)); /* its member's index */
 	else if (strcmp(k, "attach_type") == 0) {
 		/* 0 is BPF_CGROUP_INET_INGRESS, and also "none": only cgroup_skb means it. */
 		if (ayac_prog_attach_type(prog) == 0 &&
@@ -53,6 +55,8 @@ static int prog_field(lua_State *L)
 	}
 	else if (strcmp(k, "autoload") == 0)
 		lua_pushboolean(L, ayac_prog_autoload(prog));
+	else if (strcmp(k, "flags") == 0)
+		lua_pushinteger(L, ayac_prog_flags(prog));
 	else
 		return 0;
 	return 1;
@@ -379,10 +383,22 @@ static struct ayac_link *attach_target(lua_State *L, struct ayac_prog *prog)
 			return lattach_target(L, prog);
 		/* fall through */
 	case BPF_PROG_TYPE_TRACING:
+		if (ayac_prog_attach_type(prog) == BPF_TRACE_ITER)
+			return lattach_iter(L, prog);
 		luaL_checktype(L, 2, LUA_TTABLE);
 		return ayac_attach_raw_tp(prog, NULL);
+	case BPF_PROG_TYPE_PERF_EVENT:
+		return lattach_perf_event(L, prog);
+	case BPF_PROG_TYPE_EXT:
+		return lattach_freplace(L, prog);
 	case BPF_PROG_TYPE_KPROBE:
 		luaL_checktype(L, 2, LUA_TTABLE);
+		lua_getfield(L, 2, "provider");
+		if (!lua_isnil(L, -1))
+			return lattach_usdt(L, prog);
+		lua_pop(L, 1);
+		if (lattach_is_multi(L, prog))
+			return lattach_multi(L, prog);
 		return target_is_uprobe(L, prog) ? attach_uprobe(L, prog) : attach_kprobe(L, prog);
 	default:
 		return lattach_target(L, prog); /* networking, cgroups, sockets: lattach.c */

@@ -8,6 +8,10 @@
  *   kprobe/func[+off], kretprobe/func          → ayac_attach_kprobe
  *   ksyscall/name, kretsyscall/name            → kprobe on the arch's syscall entry
  *   uprobe[.s]/path:sym[+off], uretprobe/...   → ayac_attach_uprobe
+ *   usdt[.s]/path:provider:name                → ayac_attach_usdt
+ *   kprobe.multi/pattern, kretprobe.multi/...   → ayac_attach_kprobe_multi
+ *   uprobe.multi/path:pattern, uretprobe.multi/ → ayac_attach_uprobe_multi
+ *   iter/x                                     → ayac_attach_iter (no parameters)
  *
  * Anything else needs a target the section cannot hold (an interface, a cgroup...),
  * and the error says which target table to pass. */
@@ -38,6 +42,12 @@ static const char *target_hint(const struct ayac_prog *prog)
 		return "{ path=, symbol= | offset=, pid=, retprobe= }";
 	if (prog->sec_def && prog->sec_def->attach_kind == AYAC_ATTACH_KPROBE)
 		return "{ func=, offset=, retprobe= }";
+	if (prog->sec_def && prog->sec_def->attach_kind == AYAC_ATTACH_USDT)
+		return "{ path=, provider=, name=, pid=, cookie= }";
+	if (prog->sec_def && prog->sec_def->attach_kind == AYAC_ATTACH_KPROBE_MULTI)
+		return "{ funcs={...} | pattern=, cookies=, retprobe= }";
+	if (prog->sec_def && prog->sec_def->attach_kind == AYAC_ATTACH_UPROBE_MULTI)
+		return "{ path=, symbols={...} | offsets={...} | pattern=, cookies=, pid=, retprobe= }";
 	switch ((int)prog->type) {
 	case BPF_PROG_TYPE_XDP:
 		return "{ ifname= | ifindex=, mode= }";
@@ -139,7 +149,8 @@ static struct ayac_link *auto_kprobe(struct ayac_prog *prog, char *target)
 		return sec_fail(prog);
 	opts.func = target;
 	/* ksyscall/NAME: the syscall's entry point, whose name depends on the arch. */
-	if (!strncmp(prog->sec_name, "ksyscall/", 9) || !strncmp(prog->sec_name, "kretsyscall/", 12)) {
+	if (!strncmp(prog->sec_def->prefix, "ksyscall", 8) ||
+	    !strncmp(prog->sec_def->prefix, "kretsyscall", 11)) {
 		if ((size_t)snprintf(func, sizeof(func), SYSCALL_PREFIX "%s", target) >= sizeof(func)) {
 			ayac_seterr(ENAMETOOLONG, "syscall name too long");
 			return sec_fail(prog);
@@ -174,18 +185,72 @@ static struct ayac_link *auto_uprobe(struct ayac_prog *prog, char *target)
 	return ayac_attach_uprobe(prog, &opts);
 }
 
+/* "path:provider:name" (the path may hold ':' itself: split from the right). */
+static struct ayac_link *auto_usdt(struct ayac_prog *prog, char *target)
+{
+	struct ayac_usdt_opts opts = { 0 };
+	char *name = strrchr(target, ':'), *provider;
+
+	if (name) {
+		*name++ = '\0';
+		provider = strrchr(target, ':');
+		if (provider) {
+			*provider++ = '\0';
+			opts.path = target;
+			opts.provider = provider;
+			opts.name = name;
+		}
+	}
+	if (!opts.path || !*opts.path || !*opts.provider || !*opts.name) {
+		ayac_seterr(EINVAL, "needs a target 'path:provider:name' in the section name; "
+			    "pass one: prog:attach{ path=, provider=, name= }");
+		return sec_fail(prog);
+	}
+	opts.pid = -1;
+	return ayac_attach_usdt(prog, &opts);
+}
+
+/* kprobe.multi/<pattern>, kretprobe.multi/..., kprobe.session/... */
+static struct ayac_link *auto_kprobe_multi(struct ayac_prog *prog, char *target)
+{
+	struct ayac_kprobe_multi_opts opts = { 0 };
+
+	opts.pattern = target;
+	opts.retprobe = prog->sec_def->flags & AYAC_SEC_RETPROBE;
+	opts.session = prog->sec_def->flags & AYAC_SEC_SESSION;
+	return ayac_attach_kprobe_multi(prog, &opts);
+}
+
+/* uprobe.multi/<path>:<pattern> (and the ret and session forms) */
+static struct ayac_link *auto_uprobe_multi(struct ayac_prog *prog, char *target)
+{
+	struct ayac_uprobe_multi_opts opts = { 0 };
+	char *colon = strrchr(target, ':');
+
+	if (!colon || colon == target || !colon[1]) {
+		no_target(prog, EINVAL, "needs a target 'path:pattern' in the section name");
+		return sec_fail(prog);
+	}
+	*colon = '\0';
+	opts.path = target;
+	opts.pattern = colon + 1;
+	opts.retprobe = prog->sec_def->flags & AYAC_SEC_RETPROBE;
+	opts.session = prog->sec_def->flags & AYAC_SEC_SESSION;
+	return ayac_attach_uprobe_multi(prog, &opts);
+}
+
 static struct ayac_link *auto_dispatch(struct ayac_prog *prog, char *target)
 {
+	if (prog->type == BPF_PROG_TYPE_EXT) /* to the target set before load */
+		return ayac_attach_freplace(prog, -1, NULL);
 	switch (prog->sec_def->attach_kind) {
 	case AYAC_ATTACH_TRACEPOINT:
 		return auto_tracepoint(prog, target);
 	case AYAC_ATTACH_RAW_TP:
 		return ayac_attach_raw_tp(prog, target);
 	case AYAC_ATTACH_TRACING:
-		if (prog->attach_type == BPF_TRACE_ITER) {
-			ayac_seterr(EOPNOTSUPP, "iterator links are not supported yet");
-			return sec_fail(prog);
-		}
+		if (prog->attach_type == BPF_TRACE_ITER)
+			return ayac_attach_iter(prog, NULL);
 		if (prog->attach_type == BPF_LSM_CGROUP) {
 			ayac_seterr(EOPNOTSUPP, "lsm_cgroup programs attach to a cgroup; "
 				    "pass one: prog:attach{ cgroup=\"/sys/fs/cgroup/...\" }");
@@ -196,6 +261,12 @@ static struct ayac_link *auto_dispatch(struct ayac_prog *prog, char *target)
 		return auto_kprobe(prog, target);
 	case AYAC_ATTACH_UPROBE:
 		return auto_uprobe(prog, target);
+	case AYAC_ATTACH_USDT:
+		return auto_usdt(prog, target);
+	case AYAC_ATTACH_KPROBE_MULTI:
+		return auto_kprobe_multi(prog, target);
+	case AYAC_ATTACH_UPROBE_MULTI:
+		return auto_uprobe_multi(prog, target);
 	default:
 		no_target(prog, EOPNOTSUPP, "the section name holds no attach target");
 		return sec_fail(prog);
@@ -220,7 +291,9 @@ struct ayac_link *ayac_prog_attach_auto(struct ayac_prog *prog)
 	slash = prog->sec_name ? strchr(prog->sec_name, '/') : NULL;
 	/* tp_btf/fentry/lsm find their target by BTF id; the others read it here. */
 	if ((kind == AYAC_ATTACH_TRACEPOINT || kind == AYAC_ATTACH_RAW_TP ||
-	     kind == AYAC_ATTACH_KPROBE || kind == AYAC_ATTACH_UPROBE) && (!slash || !slash[1])) {
+	     kind == AYAC_ATTACH_KPROBE || kind == AYAC_ATTACH_UPROBE ||
+	     kind == AYAC_ATTACH_USDT || kind == AYAC_ATTACH_KPROBE_MULTI ||
+	     kind == AYAC_ATTACH_UPROBE_MULTI) && (!slash || !slash[1])) {
 		no_target(prog, EINVAL, "needs a target");
 		return sec_fail(prog);
 	}

@@ -67,7 +67,7 @@ static int perf_set_bpf(int perf_fd, int prog_fd)
 }
 
 /* Sets a bare message on failure (the caller names the attach); closes perf_fd then. */
-static struct ayac_link *perf_attach(struct ayac_prog *prog, int perf_fd, const char *what,
+struct ayac_link *ayac_perf_attach(struct ayac_prog *prog, int perf_fd, const char *what,
 				     __u64 cookie)
 {
 	int prog_fd, link_fd = -1, err = 0, have_link;
@@ -119,7 +119,7 @@ struct ayac_link *ayac_attach_perf_event_to(struct ayac_prog *prog, int perf_fd,
 {
 	struct ayac_link *link;
 
-	link = perf_attach(prog, perf_fd, what, cookie);
+	link = ayac_perf_attach(prog, perf_fd, what, cookie);
 	if (!link)
 		ayac_errctx("attach %s%s%s%s for program '%s'", what, target ? " '" : "",
 			    target ? target : "", target ? "'" : "", prog ? prog->name : "?");

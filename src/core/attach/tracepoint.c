@@ -57,6 +57,13 @@ out:
 	return err;
 }
 
+int ayac_tracepoint_id(const char *category, const char *name)
+{
+	if (check_part("category", category) < 0 || check_part("name", name) < 0)
+		return -ayac_errnum();
+	return tracepoint_id(category, name);
+}
+
 static int tracepoint_perf_open(int id)
 {
 	struct perf_event_attr attr;

@@ -38,7 +38,7 @@ static bool search_dirs(const char *dirs, const char *name, int mode, char *out,
 	return false;
 }
 
-static int resolve_path(const char *path, char *out, size_t size)
+int ayac_uprobe_resolve_path(const char *path, char *out, size_t size)
 {
 	bool lib = strstr(path, ".so") != NULL;
 
@@ -103,7 +103,7 @@ struct ayac_link *ayac_attach_uprobe(struct ayac_prog *prog, const struct ayac_u
 		ayac_seterr(EINVAL, "needs a path (executable or shared library)");
 		goto fail;
 	}
-	if (resolve_path(opts->path, path, sizeof(path)) < 0 || probe_offset(path, opts, &off) < 0)
+	if (ayac_uprobe_resolve_path(opts->path, path, sizeof(path)) < 0 || probe_offset(path, opts, &off) < 0)
 		goto fail;
 	fd = ayac_probe_perf_open("uprobe", opts->retprobe, path, off, opts->pid, 0);
 	if (fd < 0)

@@ -63,6 +63,7 @@ enum {
 	AYAC_BTF_NO_DECL_TAG = 1 << 5,
 	AYAC_BTF_NO_TYPE_TAG = 1 << 6,
 	AYAC_BTF_NO_ENUM64 = 1 << 7,       /* enum64, signed enums */
+	AYAC_BTF_NO_QMARK_DATASEC = 1 << 8, /* datasec names starting with '?' */
 };
 /* Whether btf holds any kind in missing (and so needs ayac_btf_sanitized). */
 bool ayac_btf_needs_sanitize(const struct ayac_btf *btf, unsigned missing);
@@ -75,6 +76,8 @@ int ayac_btf_loaded_fd(const struct ayac_btf *btf);
 void ayac_btf_take_fd(struct ayac_btf *btf, struct ayac_btf *from);
 /* The BTF the kernel holds for btf's fd, read back (ENOENT: not loaded). */
 struct ayac_btf *ayac_btf_kernel_copy(const struct ayac_btf *btf);
+/* The BTF behind a kernel BTF fd (a program's, from BPF_BTF_GET_FD_BY_ID). */
+struct ayac_btf *ayac_btf_from_kernel_fd(int fd);
 
 /* Kind names as the Lua API spells them ("int", "struct", "func_proto", ...). NULL / -1
  * when unknown. */

@@ -66,19 +66,24 @@ int ayac_btf_fd(struct ayac_btf *btf)
 
 struct ayac_btf *ayac_btf_kernel_copy(const struct ayac_btf *btf)
 {
+	if (btf->fd < 0) {
+		ayac_seterr(ENOENT, "BTF is not loaded into the kernel");
+		return NULL;
+	}
+	return ayac_btf_from_kernel_fd(btf->fd);
+}
+
+struct ayac_btf *ayac_btf_from_kernel_fd(int fd)
+{
 	struct bpf_btf_info info;
 	__u32 len = sizeof(info);
 	struct ayac_btf *out;
 	void *data;
 	int err;
 
-	if (btf->fd < 0) {
-		ayac_seterr(ENOENT, "BTF is not loaded into the kernel");
-		return NULL;
-	}
 	memset(&info, 0, sizeof(info));
-	if ((err = sys_obj_info(btf->fd, &info, &len)) < 0) {
-		ayac_seterr(-err, "BTF info of fd %d", btf->fd);
+	if ((err = sys_obj_info(fd, &info, &len)) < 0) {
+		ayac_seterr(-err, "BTF info of fd %d", fd);
 		return NULL;
 	}
 	data = malloc(info.btf_size ? info.btf_size : 1);
@@ -88,9 +93,9 @@ struct ayac_btf *ayac_btf_kernel_copy(const struct ayac_btf *btf)
 	}
 	len = sizeof(info);
 	info = (struct bpf_btf_info){ .btf = (__u64)(unsigned long)data, .btf_size = info.btf_size };
-	if ((err = sys_obj_info(btf->fd, &info, &len)) < 0) {
+	if ((err = sys_obj_info(fd, &info, &len)) < 0) {
 		free(data);
-		ayac_seterr(-err, "BTF info of fd %d", btf->fd);
+		ayac_seterr(-err, "BTF info of fd %d", fd);
 		return NULL;
 	}
 	out = btf_parse_owned(data, info.btf_size, false, false, NULL);

@@ -10,6 +10,7 @@
  *   decl_tag -> 1-byte int (also one on a func or var that is rewritten away)
  *   type_tag -> const
  *   enum64 -> union of 1-byte ints (members named as the values), enum kflag cleared
+ *   datasec "?.x" -> datasec "_.x"
  *
  * as libbpf and Aya do. Unlike libbpf, the rewrite goes to a copy: the object's own BTF
  * stays whole for everything after load (globals and map values by BTF, CO-RE, Lua),
@@ -21,6 +22,7 @@
  * does). Which kinds are missing is the caller's answer (relo/btf_fixup.c asks the
  * feature probes): this file only rewrites bytes. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,6 +216,31 @@ static bool tag_target_kept(const struct rewrite *r, __u32 target)
 	return true;
 }
 
+/* A datasec named "?..." as "_...": older kernels refuse '?' in section names. */
+static int datasec_unquestioned(struct rewrite *r, const struct btf_type *t)
+{
+	const char *name = ayac_btf_str(r->btf, t->name_off);
+	char fixed[256];
+	__u32 off;
+
+	if (!name || strlen(name) >= sizeof(fixed))
+		return ayac_seterr(EINVAL, "sanitize BTF: datasec name too long");
+	snprintf(fixed, sizeof(fixed), "_%s", name + 1);
+	off = add_str(r, fixed);
+	if (!off)
+		return ayac_seterr(ENOMEM, "sanitize BTF: out of memory");
+	if (put_hdr(r, off, t->info, t->size))
+		return -ENOMEM;
+	return put(r, t + 1, btf_vlen_of(t) * sizeof(struct btf_var_secinfo));
+}
+
+static bool qmark_name(const struct ayac_btf *btf, const struct btf_type *t)
+{
+	const char *name = ayac_btf_str(btf, t->name_off);
+
+	return name && name[0] == '?';
+}
+
 /* The type record, rewritten when the kernel lacks its kind. 1: not rewritten. */
 static int rewrite_type(struct rewrite *r, const struct btf_type *t)
 {
@@ -232,6 +259,8 @@ static int rewrite_type(struct rewrite *r, const struct btf_type *t)
 		/* an empty struct of the section's size: still right as a map value type */
 		if ((miss & AYAC_BTF_NO_ZERO_DATASEC) && (!t->size || !btf_vlen_of(t)))
 			return put_hdr(r, 0, INFO(BTF_KIND_STRUCT, 0, 0), t->size);
+		if ((miss & AYAC_BTF_NO_QMARK_DATASEC) && qmark_name(r->btf, t))
+			return datasec_unquestioned(r, t);
 		return 1;
 	case BTF_KIND_FUNC_PROTO:
 		return miss & AYAC_BTF_NO_FUNC ? proto_to_enum(r, t) : 1;

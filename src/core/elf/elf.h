@@ -17,6 +17,7 @@ enum ayac_elf_sec_kind {
 	AYAC_SEC_RODATA,
 	AYAC_SEC_BSS,
 	AYAC_SEC_RELO,
+	AYAC_SEC_STRUCT_OPS, /* .struct_ops, .struct_ops.link (and "?" variants) */
 };
 
 struct ayac_elf_sec {
@@ -64,10 +65,27 @@ int ayac_elf_read_maps(struct ayac_obj *obj, struct ayac_elf *elf);
 int ayac_elf_rel_count(const struct ayac_elf *elf, size_t rel_idx, size_t *n);
 int ayac_elf_rel_at(const struct ayac_elf *elf, size_t rel_idx, size_t i, GElf_Rel *rel);
 int ayac_elf_read_map_slots(struct ayac_obj *obj, struct ayac_elf *elf, size_t rel_idx);
+/* elf_struct_ops.c: each variable of a struct_ops section as a struct_ops map, and
+ * the programs its relocations put in its function-pointer members. */
+int ayac_elf_read_struct_ops(struct ayac_obj *obj, struct ayac_elf *elf);
+int ayac_elf_read_struct_ops_relocs(struct ayac_obj *obj, struct ayac_elf *elf, size_t rel_idx);
 /* elf_relocs.c */
 int ayac_elf_read_relocs(struct ayac_obj *obj, struct ayac_elf *elf);
 
 /* ---- what the ELF package offers the object model ---- */
+
+/* elf_symbols.c: the function symbols of an executable or library whose names (without
+ * a version) match a glob, with the file offsets uprobes take; each name once. */
+struct ayac_elf_func {
+	char *name;
+	__u64 offset;
+};
+struct ayac_elf_func_list {
+	struct ayac_elf_func *funcs;
+	size_t n;
+};
+int ayac_elf_funcs_matching(const char *path, const char *pattern, struct ayac_elf_func_list *out);
+void ayac_elf_func_list_free(struct ayac_elf_func_list *list);
 
 /* elf_object.c: parse the ELF into obj (programs, maps, BTF, relocations): from a copy
  * of buf, or from bytes it takes over (released with ayac_file_release, also on error).

@@ -130,6 +130,28 @@ static struct ayac_map *data_map_of(const struct ayac_obj *obj, size_t sec_idx)
 	return NULL;
 }
 
+/* A struct_ops variable is a global too: its map's image, before load. */
+static void add_struct_ops_global(struct ayac_obj *obj, struct ayac_elf *elf,
+				  const GElf_Sym *sym, struct ayac_elf_global *g)
+{
+	size_t i;
+
+	for (i = 0; i < obj->nr_maps; i++) {
+		struct ayac_map *m = obj->maps[i];
+		if (m->st_ops && (size_t)m->sec_idx == sym->st_shndx &&
+		    m->sec_offset == sym->st_value && m->st_ops->size == sym->st_size) {
+			g->name = ayac_elf_sym_name(elf, sym);
+			g->sec_idx = sym->st_shndx;
+			g->offset = 0;
+			g->size = m->st_ops->size;
+			g->map = m;
+			g->btf_type_id = m->st_ops->type_id;
+			elf->nr_globals++;
+			return;
+		}
+	}
+}
+
 /* Every named data symbol (global or static) is a global the user can read or set. */
 int ayac_elf_read_globals(struct ayac_obj *obj, struct ayac_elf *elf)
 {
@@ -145,6 +167,11 @@ int ayac_elf_read_globals(struct ayac_obj *obj, struct ayac_elf *elf)
 
 		if (ayac_elf_sym(elf, i, &sym))
 			return -ayac_errnum();
+		if (GELF_ST_TYPE(sym.st_info) == STT_OBJECT && sym.st_shndx < elf->nsecs &&
+		    elf->secs[sym.st_shndx].kind == AYAC_SEC_STRUCT_OPS) {
+			add_struct_ops_global(obj, elf, &sym, g);
+			continue;
+		}
 		if (GELF_ST_TYPE(sym.st_info) != STT_OBJECT || !ayac_elf_sec_is_data(elf, sym.st_shndx))
 			continue;
 		name = ayac_elf_sym_name(elf, &sym);

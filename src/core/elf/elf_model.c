@@ -11,9 +11,12 @@ struct ayac_prog *ayac_prog_new(struct ayac_obj *obj, const char *name, const ch
 
 	if (!prog)
 		return NULL;
+	/* "?name": not loaded unless asked for; the definition is the rest's (as
+	 * libbpf). The name is kept whole: .BTF.ext records go by it. */
+	prog->autoload = sec_name[0] != '?';
 	prog->obj = obj;
 	prog->fd = -1;
-	prog->autoload = true;
+	prog->attach_prog_fd = -1;
 	prog->name = ayac_strdup(name);
 	prog->sec_name = ayac_strdup(sec_name);
 	if (!prog->name || !prog->sec_name) {
@@ -22,7 +25,7 @@ struct ayac_prog *ayac_prog_new(struct ayac_obj *obj, const char *name, const ch
 		free(prog);
 		return NULL;
 	}
-	prog->sec_def = ayac_sec_def_find(sec_name);
+	prog->sec_def = ayac_sec_def_find(sec_name + (sec_name[0] == '?'));
 	if (prog->sec_def) {
 		prog->type = prog->sec_def->prog_type;
 		prog->attach_type = prog->sec_def->attach_type;

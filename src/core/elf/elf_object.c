@@ -165,6 +165,10 @@ static int classify_section(struct ayac_obj *obj, struct ayac_elf *elf, size_t i
 		if (strcmp(sec->name, ".text") == 0)
 			elf->text_idx = idx;
 	} else if (sh->sh_type == SHT_PROGBITS && sh->sh_size &&
+		   (!strcmp(sec->name, ".struct_ops") || !strcmp(sec->name, ".struct_ops.link") ||
+		    !strcmp(sec->name, "?.struct_ops") || !strcmp(sec->name, "?.struct_ops.link"))) {
+		sec->kind = AYAC_SEC_STRUCT_OPS;
+	} else if (sh->sh_type == SHT_PROGBITS && sh->sh_size &&
 		   (sec_name_is(sec->name, ".data") || sec_name_is(sec->name, ".rodata"))) {
 		sec->kind = sec_name_is(sec->name, ".data") ? AYAC_SEC_DATA : AYAC_SEC_RODATA;
 	} else if (sh->sh_type == SHT_NOBITS && sh->sh_size && sec_name_is(sec->name, ".bss")) {
@@ -230,9 +234,37 @@ static int add_function(struct ayac_obj *obj, struct ayac_elf *elf, const GElf_S
 	prog->sec_insn_cnt = sym->st_size / BPF_INSN_SZ;
 	prog->is_subprog = (size_t)sym->st_shndx == elf->text_idx;
 	prog->global_func = GELF_ST_BIND(sym->st_info) == STB_GLOBAL;
+	/* __hidden global functions (usdt.bpf.h's bpf_usdt_arg) are verified as static
+	 * ones, with their caller's context, as libbpf does (hidden_funcs_static). */
+	prog->global_func = prog->global_func &&
+			    GELF_ST_VISIBILITY(sym->st_other) != STV_HIDDEN &&
+			    GELF_ST_VISIBILITY(sym->st_other) != STV_INTERNAL;
 	if (!prog->is_subprog)
 		obj->nr_progs++;
 	return 0;
+}
+
+/* A global function with hidden (or internal) visibility cannot be called from
+ * outside the object, so its BTF FUNC gets static linkage: the verifier then checks it
+ * inline with each caller's argument types instead of on its own. */
+static void hidden_funcs_static(struct ayac_obj *obj, struct ayac_elf *elf)
+{
+	GElf_Sym sym;
+	struct btf_type *t;
+	size_t i;
+	int id;
+
+	for (i = 1; obj->btf && i < elf->nsyms; i++) {
+		if (ayac_elf_sym(elf, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+		    GELF_ST_BIND(sym.st_info) == STB_LOCAL || sym.st_shndx == SHN_UNDEF ||
+		    (GELF_ST_VISIBILITY(sym.st_other) != STV_HIDDEN &&
+		     GELF_ST_VISIBILITY(sym.st_other) != STV_INTERNAL))
+			continue;
+		id = ayac_btf_find(obj->btf, ayac_elf_sym_name(elf, &sym), BTF_KIND_FUNC);
+		t = id > 0 ? ayac_btf_type_mut(obj->btf, (__u32)id) : NULL;
+		if (t)
+			t->info = (t->info & ~0xffffU) | BTF_FUNC_STATIC;
+	}
 }
 
 /* Every STT_FUNC in an executable section is a function: an entry program outside
@@ -254,6 +286,7 @@ static int read_functions(struct ayac_obj *obj, struct ayac_elf *elf)
 	}
 	if (obj->nr_all_progs > 1)
 		qsort(obj->progs, obj->nr_all_progs, sizeof(*obj->progs), cmp_func_off);
+	hidden_funcs_static(obj, elf);
 	for (i = 1; i < obj->nr_all_progs; i++) {
 		struct ayac_prog *a = obj->progs[i - 1], *b = obj->progs[i];
 		if (a->sec_idx == b->sec_idx && a->sec_insn_off + a->sec_insn_cnt > b->sec_insn_off)
@@ -366,6 +399,8 @@ int ayac_elf_open_owned(struct ayac_obj *obj, void *buf, size_t size, bool mappe
 		err = ayac_elf_read_maps(obj, elf);
 	if (!err)
 		err = read_data_maps(obj, elf);
+	if (!err)
+		err = ayac_elf_read_struct_ops(obj, elf);
 	if (!err)
 		err = ayac_elf_read_globals(obj, elf);
 	if (!err)

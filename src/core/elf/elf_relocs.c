@@ -161,6 +161,8 @@ static int read_section_relocs(struct ayac_obj *obj, struct ayac_elf *elf, size_
 				   sec->name, target, elf->nsecs);
 	if (target == elf->maps_idx)
 		return ayac_elf_read_map_slots(obj, elf, idx);
+	if (elf->secs[target].kind == AYAC_SEC_STRUCT_OPS)
+		return ayac_elf_read_struct_ops_relocs(obj, elf, idx);
 	if (elf->secs[target].kind != AYAC_SEC_PROG)
 		return 0; /* debug info and BTF sections: nothing for the loader */
 	err = ayac_elf_rel_count(elf, idx, &n);

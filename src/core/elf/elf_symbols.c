@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -287,4 +288,93 @@ out:
 		ayac_errctx("resolve symbol '%s' in '%s'", symbol ? symbol : "",
 			    path ? path : "");
 	return err;
+}
+
+/* ---- every function matching a glob (uprobe.multi patterns) --------------------------- */
+
+static int add_match(struct ayac_elf_func_list *out, const char *name, __u64 off)
+{
+	struct ayac_elf_func *grown;
+	size_t i;
+
+	for (i = 0; i < out->n; i++) /* once per name (.symtab and .dynsym both list it) */
+		if (!strcmp(out->funcs[i].name, name))
+			return 0;
+	grown = ayac_reallocarray(out->funcs, out->n + 1, sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	out->funcs = grown;
+	grown[out->n].name = ayac_strdup(name);
+	if (!grown[out->n].name)
+		return -ENOMEM;
+	grown[out->n++].offset = off;
+	return 0;
+}
+
+static int scan_glob(Elf *elf, Elf_Scn *scn, const char *pattern, struct ayac_elf_func_list *out)
+{
+	GElf_Shdr shdr;
+	GElf_Sym sym;
+	Elf_Data *data;
+	const char *name;
+	char base[512];
+	size_t i, n, len;
+	__u64 off;
+	int type, err;
+
+	if (!gelf_getshdr(scn, &shdr) || !shdr.sh_entsize || !(data = elf_getdata(scn, NULL)))
+		return 0;
+	n = shdr.sh_size / shdr.sh_entsize;
+	for (i = 1; i < n && gelf_getsym(data, (int)i, &sym); i++) {
+		type = GELF_ST_TYPE(sym.st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+		    !sym.st_value || !(name = elf_strptr(elf, shdr.sh_link, sym.st_name)))
+			continue;
+		len = strcspn(name, "@"); /* versions are not part of what patterns match */
+		if (len >= sizeof(base))
+			continue;
+		memcpy(base, name, len);
+		base[len] = '\0';
+		if (!ayac_glob_match(pattern, base) || vaddr_to_offset(elf, sym.st_value, &off))
+			continue;
+		if ((err = add_match(out, base, off)))
+			return err;
+	}
+	return 0;
+}
+
+int ayac_elf_funcs_matching(const char *path, const char *pattern, struct ayac_elf_func_list *out)
+{
+	GElf_Shdr shdr;
+	Elf_Scn *scn;
+	Elf *elf = NULL;
+	int fd = -1, err;
+
+	memset(out, 0, sizeof(*out));
+	err = elf_open_check(path, &fd, &elf);
+	if (!err && (scn = find_scn(elf, SHT_SYMTAB, &shdr)))
+		err = scan_glob(elf, scn, pattern, out);
+	if (!err && (scn = find_scn(elf, SHT_DYNSYM, &shdr)))
+		err = scan_glob(elf, scn, pattern, out);
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		ayac_elf_func_list_free(out);
+		return ayac_errctx("functions matching '%s' in '%s'", pattern, path);
+	}
+	return 0;
+}
+
+void ayac_elf_func_list_free(struct ayac_elf_func_list *list)
+{
+	size_t i;
+
+	for (i = 0; list && i < list->n; i++)
+		free(list->funcs[i].name);
+	if (list)
+		free(list->funcs);
+	if (list)
+		memset(list, 0, sizeof(*list));
 }

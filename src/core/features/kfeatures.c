@@ -27,6 +27,7 @@ static const char *const feature_names[AYAC_FEAT__COUNT] = {
 	[AYAC_FEAT_BTF_DECL_TAG] = "btf_decl_tag",
 	[AYAC_FEAT_BTF_TYPE_TAG] = "btf_type_tag",
 	[AYAC_FEAT_BTF_ENUM64] = "btf_enum64",
+	[AYAC_FEAT_BTF_QMARK_DATASEC] = "btf_qmark_datasec",
 	[AYAC_FEAT_PROG_NAME] = "prog_name",
 	[AYAC_FEAT_GLOBAL_DATA] = "global_data",
 	[AYAC_FEAT_ARRAY_MMAP] = "array_mmap",
@@ -156,9 +157,9 @@ static int run_feature(int f, int unused, int *why)
 
 	(void)unused;
 	(void)why;
-	if (f <= AYAC_FEAT_BTF_ENUM64)
+	if (f <= AYAC_FEAT_BTF_ENUM64 || f == AYAC_FEAT_BTF_QMARK_DATASEC)
 		v = probe_btf_feature((enum ayac_feature)f);
-	else if (f >= AYAC_FEAT_PERF_LINK)
+	else if (f >= AYAC_FEAT_PERF_LINK && f <= AYAC_FEAT_SOCKMAP_LINK)
 		v = probe_link_feature((enum ayac_feature)f);
 	else
 		v = probe_misc_feature((enum ayac_feature)f);

@@ -15,7 +15,7 @@ static inline __u64 ptr_to_u64(const void *p)
 }
 
 /* Every name a probe uses, in one string section. */
-static const char strs[] = "\0int\0x\0.data\0float\0tag\0val\0.empty";
+static const char strs[] = "\0int\0x\0.data\0float\0tag\0val\0.empty\0?.data";
 
 /* Offset of name in strs (names are looked up, not counted by hand). */
 static __u32 S(const char *name)
@@ -117,6 +117,18 @@ static int probe_zero_datasec(void)
 	return load(types, sizeof(types));
 }
 
+/* A DATASEC whose name starts with '?' (libbpf's "?.struct_ops" sections). */
+static int probe_qmark_datasec(void)
+{
+	const __u32 types[] = {
+		INT_TYPE,
+		S("x"), INFO(BTF_KIND_VAR, 0, 0), 1, VAR_STATIC,       /* [2] static int x */
+		S("?.data"), INFO(BTF_KIND_DATASEC, 0, 1), 4, 2, 0, 4, /* [3] ?.data { x } */
+	};
+
+	return load(types, sizeof(types));
+}
+
 static int probe_simple(enum ayac_feature f)
 {
 	const __u32 plain[] = { INT_TYPE };
@@ -152,6 +164,7 @@ int probe_btf_feature(enum ayac_feature f)
 	case AYAC_FEAT_BTF_GLOBAL_FUNC: return probe_func(FUNC_GLOBAL);
 	case AYAC_FEAT_BTF_DATASEC: return probe_datasec();
 	case AYAC_FEAT_BTF_ZERO_DATASEC: return probe_zero_datasec();
+	case AYAC_FEAT_BTF_QMARK_DATASEC: return probe_qmark_datasec();
 	default: return probe_simple(f);
 	}
 }

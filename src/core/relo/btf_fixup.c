@@ -15,6 +15,7 @@ static const struct { enum ayac_feature feat; unsigned bit; } feature_bits[] = {
 	{ AYAC_FEAT_BTF_DECL_TAG, AYAC_BTF_NO_DECL_TAG },
 	{ AYAC_FEAT_BTF_TYPE_TAG, AYAC_BTF_NO_TYPE_TAG },
 	{ AYAC_FEAT_BTF_ENUM64, AYAC_BTF_NO_ENUM64 },
+	{ AYAC_FEAT_BTF_QMARK_DATASEC, AYAC_BTF_NO_QMARK_DATASEC },
 };
 
 unsigned ayac_btf_missing_features(void)

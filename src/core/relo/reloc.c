@@ -227,7 +227,7 @@ int ayac_obj_relocate(struct ayac_obj *obj)
 
 	for (i = 0; i < obj->nr_progs; i++) {
 		struct ayac_prog *prog = obj->progs[i];
-		if (!prog->autoload)
+		if (!prog->autoload && !prog->ext_deferred)
 			continue;
 		if ((err = build_program(obj, prog)))
 			return err;

@@ -15,6 +15,13 @@
 #ifndef BPF_F_MMAPABLE
 #define BPF_F_MMAPABLE (1U << 10)
 #endif
+/* Linux 6.4+: a struct_ops map registered through a bpf_link, and its attach type. */
+#define AYAC_BPF_F_LINK (1U << 13)
+#define AYAC_BPF_STRUCT_OPS 44
+/* Linux 6.6+: the multi-uprobe link (enum bpf_attach_type). */
+#define AYAC_BPF_TRACE_UPROBE_MULTI 48
+#define AYAC_BPF_TRACE_KPROBE_SESSION 56   /* 6.10 */
+#define AYAC_BPF_TRACE_UPROBE_SESSION 57   /* 6.13 */
 
 /* ---- syscalls (bpf.c) ---------------------------------------------------------- */
 
@@ -29,6 +36,10 @@ int sys_obj_info(int fd, void *info, __u32 *info_len);
 int sys_map_freeze(int fd);
 /* Returns fd >= 3 (moving 0..2 away, since those would be confused with stdio). */
 int sys_fd_above_stdio(int fd);
+
+/* ---- globs (glob.c): '*' and '?' ---------------------------------------------------- */
+
+bool ayac_glob_match(const char *pattern, const char *s);
 
 /* ---- small helpers (util.c) ----------------------------------------------------------- */
 
