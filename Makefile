@@ -25,7 +25,8 @@ BPF_SRC  = $(wildcard spec/bpf/*.bpf.c) $(wildcard examples/*.bpf.c)
 BPF_OBJ  = $(patsubst spec/bpf/%.bpf.c,$(BUILD)/spec/bpf/%.bpf.o,$(filter spec/bpf/%,$(BPF_SRC))) \
            $(patsubst %.bpf.c,%.bpf.o,$(filter examples/%,$(BPF_SRC)))
 VMLINUX_H = $(BUILD)/include/vmlinux.h
-BPF_CFLAGS = -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 -I$(BUILD)/include -Ispec/bpf
+BPF_CFLAGS = -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 -I$(BUILD)/include -Iinclude -Ispec/bpf
+BPF_HDR    = $(wildcard include/ayac/*.bpf.h)
 
 MODULE = $(BUILD)/lib/ayac/core.so
 HOST   = ayac
@@ -88,10 +89,10 @@ $(VMLINUX_H): $(wildcard src/core/btf/btf_dump*.c src/core/btf/btf_dump*.h) | $(
 	./$(HOST) btf dump > $@.tmp && mv $@.tmp $@
 
 bpf: $(BPF_OBJ)
-$(BUILD)/spec/bpf/%.bpf.o: spec/bpf/%.bpf.c $(VMLINUX_H) $(wildcard spec/bpf/*.h)
+$(BUILD)/spec/bpf/%.bpf.o: spec/bpf/%.bpf.c $(VMLINUX_H) $(wildcard spec/bpf/*.h) $(BPF_HDR)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
-examples/%.bpf.o: examples/%.bpf.c $(VMLINUX_H)
+examples/%.bpf.o: examples/%.bpf.c $(VMLINUX_H) $(BPF_HDR)
 	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 -include spec/fixtures/fixtures.mk

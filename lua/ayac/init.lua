@@ -21,6 +21,16 @@ local M = {
 -- Submodules loaded on first use (ayac.btf parses vmlinux lazily anyway).
 local lazy = { btf = "ayac.btf", codec = "ayac.codec", features = "ayac.features" }
 
+-- Functions of the toolkit, from the module that holds them, loaded on first use so
+-- that a script that never prints a histogram never loads the printer.
+local lazy_fn = {}
+local function from(mod, names)
+	for name in names:gmatch("%S+") do lazy_fn[name] = mod end
+end
+from("ayac.syms", "ksym kaddr ksym_refresh usym usym_forget stack format_stack folded syscall_name syscall_nr syscalls")
+from("ayac.hist", "hist lhist hist_of")
+from("ayac.print", "print pretty print_map print_maps")
+
 return setmetatable(M, {
 	__index = function(t, k)
 		local name = lazy[k]
@@ -28,6 +38,12 @@ return setmetatable(M, {
 			local mod = require(name)
 			rawset(t, k, mod)
 			return mod
+		end
+		name = lazy_fn[k]
+		if name then
+			local f = require(name)[k]
+			rawset(t, k, f)
+			return f
 		end
 	end,
 })
