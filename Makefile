@@ -6,6 +6,7 @@ BUILD   ?= build
 
 LUAJIT_CFLAGS := $(shell pkg-config --cflags luajit)
 LUAJIT_LIBS   := $(shell pkg-config --libs luajit)
+EDIT_LIBS     := $(shell pkg-config --libs libedit 2>/dev/null || echo -ledit)
 
 WARN     = -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
@@ -80,7 +81,7 @@ $(MODULE): $(LUA_OBJ) $(CORE_OBJ)
 
 # The host exports its symbols (-E) so that LuaJIT's ffi.C sees the fast C ABI.
 $(HOST): $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ)
-	$(CC) $(LDFLAGS) -Wl,-E -o $@ $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ) $(LUAJIT_LIBS) $(CORE_LIBS) -ldl -lm
+	$(CC) $(LDFLAGS) -Wl,-E -o $@ $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ) $(LUAJIT_LIBS) $(CORE_LIBS) $(EDIT_LIBS) -ldl -lm
 
 # vmlinux.h from ayac's own BTF-to-C dumper: made again when the dumper changes, not
 # every time the host binary is relinked.

@@ -228,6 +228,34 @@ int ayac_link_info(const struct ayac_link *link, struct bpf_link_info *info); /*
  * take (symtab, then dynsym; "name@VERSION" accepted). */
 int ayac_elf_symbol_offset(const char *path, const char *symbol, __u64 *offset);
 
+/* ---- inspecting an object (inspect.c) ----------------------------------------------- */
+
+/* What an opened object holds beyond its programs and maps; answers before load, for
+ * objects this kernel cannot load too. Strings belong to the object. */
+struct ayac_obj_summary {
+	const char *license;     /* "" when the object has no license section */
+	__u32 kern_version;      /* the "version" section, 0 when absent */
+	size_t core_relos;       /* CO-RE relocation records (.BTF.ext) */
+	size_t func_infos, line_infos;
+	size_t externs;          /* __kconfig and __ksym externs */
+};
+int ayac_obj_summary(const struct ayac_obj *obj, struct ayac_obj_summary *out);
+
+struct ayac_extern_info {
+	const char *name;
+	const char *kind;        /* "kconfig", "ksym" or "kfunc" */
+	bool weak;
+	__u32 btf_type_id;       /* in the object's BTF; 0 for a typeless ksym */
+};
+int ayac_obj_extern_at(const struct ayac_obj *obj, size_t i, struct ayac_extern_info *out);
+
+size_t ayac_prog_insn_cnt(const struct ayac_prog *prog);      /* its own, as in the ELF */
+size_t ayac_prog_core_relo_cnt(const struct ayac_prog *prog); /* records for its section */
+/* The section name after its kind: "syscalls/sys_enter_read" for
+ * "tracepoint/syscalls/sys_enter_read"; "" when the section names no target. */
+const char *ayac_prog_attach_target(const struct ayac_prog *prog);
+__u32 ayac_map_pinning(const struct ayac_map *map);          /* 0 none, 1 by name */
+
 /* ---- symbols (syms/) ------------------------------------------------------------ */
 
 /* What is at an address. Strings belong to ayac's symbol caches: kernel ones live as
@@ -275,6 +303,8 @@ const char *ayac_syscall_source(void);
 
 /* A 64-bit hash of bytes (not cryptographic): cache keys for compiled objects. */
 __u64 ayac_hash64(const void *data, size_t len, __u64 seed);
+/* A file's identity (device, inode, size, mtime; through symlinks) as a 64-bit stamp. */
+int ayac_file_stamp(const char *path, __u64 *stamp);
 
 /* ---- kernel features (features/) ------------------------------------------------ */
 

@@ -39,6 +39,7 @@ int luaopen_ayac_core(lua_State *L)
 	lbind_open_map(L, mod);
 	lbind_open_link(L, mod);
 	lbind_open_features(L, mod);
+	lbind_open_inspect(L, mod);
 	lua_settop(L, mod);
 	return 1;
 }

@@ -1,7 +1,10 @@
 /* ayac_hash64: a fast non-cryptographic 64-bit hash (one lane of multiply-rotate mixing
  * and a final avalanche), for cache keys such as the compiled-object cache of
- * ayac.cc. Not for anything an attacker chooses to collide. */
+ * ayac.cc, and ayac_file_stamp, a file's identity for the same caches. Not for anything
+ * an attacker chooses to collide. */
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sys.h"
 
@@ -44,4 +47,23 @@ __u64 ayac_hash64(const void *data, size_t len, __u64 seed)
 	h *= P3;
 	h ^= h >> 32;
 	return h;
+}
+
+/* A file's identity without reading it: device, inode, size and modification time
+ * (through symlinks). Changes whenever the file is replaced or rewritten. */
+int ayac_file_stamp(const char *path, __u64 *stamp)
+{
+	struct stat st;
+	__u64 v[6];
+
+	if (stat(path, &st) < 0)
+		return ayac_seterr(errno, "stat '%s'", path);
+	v[0] = (__u64)st.st_dev;
+	v[1] = (__u64)st.st_ino;
+	v[2] = (__u64)st.st_size;
+	v[3] = (__u64)st.st_mtim.tv_sec;
+	v[4] = (__u64)st.st_mtim.tv_nsec;
+	v[5] = (__u64)st.st_mode;
+	*stamp = ayac_hash64(v, sizeof(v), 0);
+	return 0;
 }
