@@ -8,7 +8,7 @@ BENCH_BTF    = $(BUILD)/bench/btf_parse
 # make bench BENCH_ARGS="--rounds 11 --verbose"
 BENCH_ARGS  ?=
 
-.PHONY: bench conformance bench-tools
+.PHONY: bench conformance bench-tools deps-bench
 bench-tools: $(BENCH_LIBBPF) $(BENCH_BTF)
 
 $(BENCH_LIBBPF): bench/libbpf_load.c
@@ -25,7 +25,11 @@ $(BENCH_BTF): bench/btf_parse.c bench/btf_parse.h $(BUILD)/bench/btf_parse_ayac.
 	$(CC) $(BENCH_CFLAGS) -o $@ bench/btf_parse.c $(BUILD)/bench/btf_parse_ayac.o \
 		$(BUILD)/libayac.a -lbpf $(CORE_LIBS) -lpthread
 
-bench: $(HOST) bench-tools corpus
+# The start-up comparison runs Debian's bpftrace: the bench installs it itself.
+deps-bench:
+	scripts/deps bench
+
+bench: $(HOST) bench-tools corpus deps-bench
 	$(LUAJIT) bench/run.lua --build $(BUILD) --host ./$(HOST) $(BENCH_ARGS)
 
 conformance:

@@ -2,7 +2,7 @@
 -- (bench/README.md says what each number means). Run under a plain luajit:
 --
 --   luajit bench/run.lua --build DIR --host AYAC [--rounds N] [--btf-rounds N]
---                        [--map-ops N] [--only btf,corpus,map] [--verbose]
+--                        [--map-ops N] [--only btf,corpus,map,startup] [--verbose]
 --
 -- DIR is the build tree holding bench/libbpf_load, bench/btf_parse and libbpf-tools/;
 -- AYAC the ayac host binary that runs bench/ayac_load.lua.
@@ -31,7 +31,7 @@ do
 	end
 end
 local only = {}
-for w in tostring(opts.only or "btf,corpus,map"):gmatch("[^,]+") do only[w] = true end
+for w in tostring(opts.only or "btf,corpus,map,startup"):gmatch("[^,]+") do only[w] = true end
 
 local LIBBPF = opts.build .. "/bench/libbpf_load"
 local BTFBENCH = opts.build .. "/bench/btf_parse"
@@ -262,4 +262,12 @@ if only.map then
 		end
 	end
 	say("  (libbpf: bpf_map_update_elem/bpf_map_lookup_elem in C; ayac: m[k] = v / m[k] from Lua, FFI path)")
+end
+
+---------------------------------------------------------------------------------------
+-- (d) start-up against bpftrace (bench/startup.lua)
+
+if only.startup then
+	say("")
+	dofile(here .. "/startup.lua")(opts, say, lib, here)
 end

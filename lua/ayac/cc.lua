@@ -77,10 +77,11 @@ local function write(path, data)
 end
 
 local function mkdirs(path)
-	local p = ""
+	local p = path:sub(1, 1) == "/" and "/" or ""
 	for part in path:gmatch("[^/]+") do
-		p = p .. "/" .. part
+		p = p .. part
 		ffi.C.mkdir(p, 493) -- 0755; EEXIST and friends are checked by the writes after
+		p = p .. "/"
 	end
 	return path
 end
@@ -345,15 +346,25 @@ function M.cc(source, opts)
 	return in_cache(opts, function(root)
 		local path, diag, code = compile(source, opts, where, root)
 		if not path then return nil, diag, code end
-		return read(path), diag
+		if diag then return read(path), diag end
+		return read(path) -- one value: assert(ayac.cc(src)) is just the bytes
 	end)
 end
 
+-- The calling script's name without ".lua" ("opensnoop"), or "inline" for code that is
+-- not in a file (ayac -e, the REPL).
 local function default_name()
-	local where = locate("\0never\0")
-	local base = where.name:match("([^/]+)$") or "inline"
-	base = base:gsub("%.lua$", ""):gsub("[^%w_]", "_")
-	return base ~= "" and base or "inline"
+	for level = 3, 12 do
+		local info = debug.getinfo(level, "S")
+		if not info then break end
+		local src = info.source
+		if not src:match("[/\\]ayac[/\\]cc%.lua$") then
+			local base = src:sub(1, 1) == "@" and src:match("([^/]+)%.lua$")
+			base = base and base:gsub("[^%w_]", "_")
+			return base and base ~= "" and base or "inline"
+		end
+	end
+	return "inline"
 end
 
 local CC_KEYS = { cflags = true, clang = true, cache = true }

@@ -267,7 +267,7 @@ local function map_info(m)
 		local btf = lay.btf
 		local t = btf:type(lay.key_type_id)
 		info.key_type = t and t.name
-		local st = btf:resolved(lay.key_type_id)
+		local st = btf:type(btf:skip_mods(lay.key_type_id))
 		if st and st.members then
 			for _, mem in ipairs(st.members) do
 				local mt = btf:type(mem.type)

@@ -23,7 +23,12 @@
 __attribute__((used)) static void *const ffi_exports[] = {
 	(void *)ayac_fast_lookup, (void *)ayac_fast_update, (void *)ayac_fast_delete,
 	(void *)ayac_fast_next_key, (void *)ayac_fast_lookup_and_delete, (void *)ayac_map_fd,
-	(void *)ayac_errname,
+	(void *)ayac_errname, (void *)ayac_errmsg,
+	/* the toolkit: lua/ayac/syms.lua and cc.lua */
+	(void *)ayac_ksym, (void *)ayac_kaddr, (void *)ayac_ksyms_refresh, (void *)ayac_usym,
+	(void *)ayac_usyms_forget, (void *)ayac_syscall_count, (void *)ayac_syscall_name,
+	(void *)ayac_syscall_kernel_name, (void *)ayac_syscall_nr, (void *)ayac_syscall_source,
+	(void *)ayac_hash64, (void *)ayac_file_stamp,
 };
 
 static lua_State *main_L;
