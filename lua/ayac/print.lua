@@ -146,7 +146,9 @@ function format(v, o, depth, seen, top, indent)
 		if mt and mt.__tostring then return tostring(v) end
 		return table_text(v, o, depth, seen, indent)
 	elseif t == "userdata" and top and is_map(v) then
-		return M.map_text(v)
+		local ok, text = pcall(M.map_text, v)
+		if ok and text ~= "" then return (text:gsub("\n+$", "")) end
+		return tostring(v) .. (ok and " (empty)" or "")
 	end
 	return tostring(v)
 end
