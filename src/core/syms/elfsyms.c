@@ -281,7 +281,8 @@ static int settle(struct collect *c, struct ayac_elfsyms *es)
 {
 	size_t i, out = 0;
 
-	qsort(c->v, c->n, sizeof(*c->v), cmp_raw);
+	if (c->n > 1)
+		qsort(c->v, c->n, sizeof(*c->v), cmp_raw);
 	if (!(es->syms = ayac_calloc(c->n ? c->n : 1, sizeof(*es->syms))))
 		return -ENOMEM;
 	for (i = 0; i < c->n; i++) {
