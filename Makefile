@@ -6,6 +6,7 @@ BUILD   ?= build
 
 LUAJIT_CFLAGS := $(shell pkg-config --cflags luajit)
 LUAJIT_LIBS   := $(shell pkg-config --libs luajit)
+EDIT_LIBS     := $(shell pkg-config --libs libedit 2>/dev/null || echo -ledit)
 
 WARN     = -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
@@ -26,6 +27,7 @@ BPF_OBJ  = $(patsubst spec/bpf/%.bpf.c,$(BUILD)/spec/bpf/%.bpf.o,$(filter spec/b
            $(patsubst %.bpf.c,%.bpf.o,$(filter examples/%,$(BPF_SRC)))
 VMLINUX_H = $(BUILD)/include/vmlinux.h
 BPF_CFLAGS = -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 -I$(BUILD)/include -Iinclude -Ispec/bpf
+BPF_HDR    = $(wildcard include/ayac/*.bpf.h)
 
 MODULE = $(BUILD)/lib/ayac/core.so
 HOST   = ayac
@@ -83,7 +85,7 @@ $(MODULE): $(LUA_OBJ) $(CORE_OBJ)
 # The host exports its symbols (-E) so that LuaJIT's ffi.C sees the fast C ABI.
 $(HOST): $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ)
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -Wl,-E -o $@ $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ) $(LUAJIT_LIBS) $(CORE_LIBS) -ldl -lm
+	@$(CC) $(LDFLAGS) -Wl,-E -o $@ $(HOST_OBJ) $(LUA_OBJ) $(CORE_OBJ) $(LUAJIT_LIBS) $(CORE_LIBS) $(EDIT_LIBS) -ldl -lm
 
 # vmlinux.h from ayac's own BTF-to-C dumper: made again when the dumper changes, not
 # every time the host binary is relinked.
@@ -92,10 +94,10 @@ $(VMLINUX_H): $(wildcard src/core/btf/btf_dump*.c src/core/btf/btf_dump*.h) | $(
 	./$(HOST) btf dump > $@.tmp && mv $@.tmp $@
 
 bpf: $(BPF_OBJ)
-$(BUILD)/spec/bpf/%.bpf.o: spec/bpf/%.bpf.c $(VMLINUX_H) $(wildcard spec/bpf/*.h include/ayac/*.bpf.h)
+$(BUILD)/spec/bpf/%.bpf.o: spec/bpf/%.bpf.c $(VMLINUX_H) $(wildcard spec/bpf/*.h) $(BPF_HDR)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
-examples/%.bpf.o: examples/%.bpf.c $(VMLINUX_H) $(wildcard include/ayac/*.bpf.h)
+examples/%.bpf.o: examples/%.bpf.c $(VMLINUX_H) $(BPF_HDR)
 	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 -include spec/fixtures/fixtures.mk

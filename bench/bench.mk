@@ -9,7 +9,7 @@ BENCH_EVENTS = $(BUILD)/bench/events_libbpf
 # make bench BENCH_ARGS="--rounds 11 --verbose"
 BENCH_ARGS  ?=
 
-.PHONY: bench conformance bench-tools
+.PHONY: bench conformance bench-tools deps-bench
 bench-tools: $(BENCH_LIBBPF) $(BENCH_BTF) $(BENCH_EVENTS)
 
 $(BENCH_LIBBPF): bench/libbpf_load.c
@@ -31,7 +31,11 @@ $(BENCH_BTF): bench/btf_parse.c bench/btf_parse.h $(BUILD)/bench/btf_parse_ayac.
 	$(CC) $(BENCH_CFLAGS) -o $@ bench/btf_parse.c $(BUILD)/bench/btf_parse_ayac.o \
 		$(BUILD)/libayac.a -lbpf $(CORE_LIBS) -lpthread
 
-bench: $(HOST) bench-tools corpus $(BUILD)/spec/bpf/events.bpf.o
+# The start-up comparison runs Debian's bpftrace: the bench installs it itself.
+deps-bench:
+	scripts/deps bench
+
+bench: $(HOST) bench-tools corpus deps-bench $(BUILD)/spec/bpf/events.bpf.o
 	$(LUAJIT) bench/run.lua --build $(BUILD) --host ./$(HOST) $(BENCH_ARGS)
 
 conformance:

@@ -3,7 +3,7 @@
 --
 --   luajit bench/run.lua --build DIR --host AYAC [--rounds N] [--btf-rounds N]
 --                        [--map-ops N] [--event-records N] [--perf-records N]
---                        [--event-rounds N] [--only btf,corpus,map,events] [--verbose]
+--                        [--event-rounds N] [--only btf,corpus,map,events,startup] [--verbose]
 --
 -- DIR is the build tree holding bench/libbpf_load, bench/btf_parse and libbpf-tools/;
 -- AYAC the ayac host binary that runs bench/ayac_load.lua.
@@ -33,7 +33,7 @@ do
 	end
 end
 local only = {}
-for w in tostring(opts.only or "btf,corpus,map,events"):gmatch("[^,]+") do only[w] = true end
+for w in tostring(opts.only or "btf,corpus,map,events,startup"):gmatch("[^,]+") do only[w] = true end
 
 local LIBBPF = opts.build .. "/bench/libbpf_load"
 local BTFBENCH = opts.build .. "/bench/btf_parse"
@@ -319,4 +319,12 @@ if only.events then
 	say("  (libbpf: ring_buffer__consume / perf_buffer__consume with a C callback summing the first")
 	say("   u64; ayac: rb:consume() / pb:consume(), the loop in Lua over the mapped ring, or")
 	say("   ayac_ringbuf_consume / ayac_perfbuf_consume in C; rate = libbpf ns / ayac ns: >= 1 is faster)")
+end
+
+---------------------------------------------------------------------------------------
+-- (e) start-up against bpftrace (bench/startup.lua)
+
+if only.startup then
+	say("")
+	dofile(here .. "/startup.lua")(opts, say, lib, here)
 end

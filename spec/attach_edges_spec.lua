@@ -3,7 +3,7 @@
 -- kernel), probe targets that lack their file or function (each with its own
 -- message), offset = 0 meaning offset 0, and btf = a path that is not there.
 local ffi = require "ffi"
-pcall(ffi.cdef, [[
+require("helpers").cdef([[
 int getpid(void);
 ]])
 

@@ -11,7 +11,7 @@
 -- code with the target named. kprobes are compiled out of this kernel: untested here.
 
 local ffi = require "ffi"
-pcall(ffi.cdef, [[
+require("helpers").cdef([[
 int getpid(void);
 long syscall(long number, ...);
 ]])

@@ -20,7 +20,7 @@
 --
 -- Nothing here asserts how long probing takes (`ayac features` takes ~0.1 s here).
 local ffi = require "ffi"
-pcall(ffi.cdef, [[
+require("helpers").cdef([[
 int getpid(void);
 long syscall(long number, ...);
 ]])

@@ -5,7 +5,7 @@
 -- scripts/vmtest's Debian kernels, where a missing kprobe PMU is a failure.
 
 local ffi = require "ffi"
-pcall(ffi.cdef, [[
+require("helpers").cdef([[
 int getpid(void);
 long syscall(long number, ...);
 ]])

@@ -4,7 +4,8 @@ local root = os.getenv("AYAC_ROOT") or "."
 
 -- Lower numbers are lower in the graph; equal numbers are siblings that must not
 -- include each other.
-local level = { sys = 0, btf = 1, features = 1, elf = 2, relo = 3, top = 4, attach = 5, events = 5 }
+local level = { sys = 0, btf = 1, features = 1, elf = 2, syms = 2, relo = 3, top = 4, attach = 5,
+	events = 5 }
 local shared = { ["ayac.h"] = true, ["internal.h"] = true }
 
 local function package_of(path)

@@ -11,7 +11,7 @@ local ffi = require "ffi"
 local h = require "helpers"
 local ayac = require "ayac"
 
-pcall(ffi.cdef, [[
+require("helpers").cdef([[
 int getpid(void);
 int open(const char *path, int flags, ...);
 long write(int fd, const void *buf, size_t n);

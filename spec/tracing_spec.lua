@@ -6,7 +6,7 @@
 -- kernels (booted with lsm=...,bpf), where a refusal is a failure.
 
 local ffi = require "ffi"
-pcall(ffi.cdef, [[
+require("helpers").cdef([[
 int getpid(void);
 long syscall(long number, ...);
 ]])

@@ -443,6 +443,84 @@ struct ayac_link *ayac_attach_netfilter(struct ayac_prog *prog,
  * take (symtab, then dynsym; "name@VERSION" accepted). */
 int ayac_elf_symbol_offset(const char *path, const char *symbol, __u64 *offset);
 
+/* ---- inspecting an object (inspect.c) ----------------------------------------------- */
+
+/* What an opened object holds beyond its programs and maps; answers before load, for
+ * objects this kernel cannot load too. Strings belong to the object. */
+struct ayac_obj_summary {
+	const char *license;     /* "" when the object has no license section */
+	__u32 kern_version;      /* the "version" section, 0 when absent */
+	size_t core_relos;       /* CO-RE relocation records (.BTF.ext) */
+	size_t func_infos, line_infos;
+	size_t externs;          /* __kconfig and __ksym externs */
+};
+int ayac_obj_summary(const struct ayac_obj *obj, struct ayac_obj_summary *out);
+
+struct ayac_extern_info {
+	const char *name;
+	const char *kind;        /* "kconfig", "ksym" or "kfunc" */
+	bool weak;
+	__u32 btf_type_id;       /* in the object's BTF; 0 for a typeless ksym */
+};
+int ayac_obj_extern_at(const struct ayac_obj *obj, size_t i, struct ayac_extern_info *out);
+
+size_t ayac_prog_insn_cnt(const struct ayac_prog *prog);      /* its own, as in the ELF */
+size_t ayac_prog_core_relo_cnt(const struct ayac_prog *prog); /* records for its section */
+/* The section name after its kind: "syscalls/sys_enter_read" for
+ * "tracepoint/syscalls/sys_enter_read"; "" when the section names no target. */
+const char *ayac_prog_attach_target(const struct ayac_prog *prog);
+__u32 ayac_map_pinning(const struct ayac_map *map);          /* 0 none, 1 by name */
+
+/* ---- symbols (syms/) ------------------------------------------------------------ */
+
+/* What is at an address. Strings belong to ayac's symbol caches: kernel ones live as
+ * long as the process, user ones until ayac_usyms_forget(pid) or until the cache
+ * makes room for other processes; copy them before the next call. */
+struct ayac_sym {
+	const char *name;      /* NULL: no symbol covers the address (user space) */
+	const char *module;    /* kernel: the module, NULL for vmlinux; user: mapping path */
+	__u64 offset;          /* addr - sym_addr */
+	__u64 sym_addr;        /* where the symbol starts (kernel) / its ELF address (user) */
+};
+
+/* /proc/kallsyms, read once per process, sorted, binary search. 0, or -ENOENT below
+ * every symbol, -EPERM when the kernel hides addresses (kptr_restrict). */
+int ayac_ksym(__u64 addr, struct ayac_sym *out);
+/* A kernel symbol's address; "module:name" names one module (or "vmlinux:name"). */
+int ayac_kaddr(const char *name, __u64 *addr);
+/* Read /proc/kallsyms again at the next lookup (modules and BPF programs loaded since).
+ * Names handed out before stay valid. */
+void ayac_ksyms_refresh(void);
+/* A user-space address of process pid: its mapping from /proc/PID/maps (read at first
+ * sight and kept, so a process that has exited since still resolves), the ELF
+ * .symtab/.dynsym of the mapped file (cached per device, inode and mtime), or the debug
+ * file named by its build-id under /usr/lib/debug (AYAC_DEBUG_ROOT overrides). 0 with
+ * out->name NULL when the mapping is known but no symbol covers the address; -ESRCH
+ * when the process was never seen and is gone; -ENOENT when no mapping holds addr. */
+int ayac_usym(int pid, __u64 addr, struct ayac_sym *out);
+/* Drop what is cached about a process (its mappings); the next ayac_usym reads them
+ * again. pid 0: every process and every ELF file. */
+void ayac_usyms_forget(int pid);
+
+/* The running kernel's system call table (this architecture's native one), read from
+ * the kernel's own syscall metadata (see syms/syscalls.c). Count of entries (the
+ * highest number + 1), or a negative errno. */
+int ayac_syscall_count(void);
+/* The ABI name ("stat"; the kernel headers' name where they know the number). NULL:
+ * no such system call. */
+const char *ayac_syscall_name(int nr);
+/* The kernel's own name ("newstat": syscalls:sys_enter_newstat). */
+const char *ayac_syscall_kernel_name(int nr);
+int ayac_syscall_nr(const char *name);   /* either name; -ENOENT: no such system call */
+/* "kernel", or "headers" when the kernel's memory could not be read (not root, before
+ * Linux 5.14) and asm/unistd_64.h alone answered. */
+const char *ayac_syscall_source(void);
+
+/* A 64-bit hash of bytes (not cryptographic): cache keys for compiled objects. */
+__u64 ayac_hash64(const void *data, size_t len, __u64 seed);
+/* A file's identity (device, inode, size, mtime; through symlinks) as a 64-bit stamp. */
+int ayac_file_stamp(const char *path, __u64 *stamp);
+
 /* ---- kernel features (features/) ------------------------------------------------ */
 
 /* What this kernel can do, probed lazily, at most once per process per feature, and

@@ -38,7 +38,24 @@ function M.iter(prog, opts)
 	return out, err, code
 end
 
+-- Functions of the toolkit, from the module that holds them, loaded on first use so
+-- that a script that never prints a histogram never loads the printer.
+local function from(mod, names)
+	for name in names:gmatch("%S+") do lazy_fn[name] = mod end
+end
+from("ayac.syms", "ksym kaddr ksym_refresh usym usym_forget stack format_stack folded syscall_name syscall_nr syscalls")
+from("ayac.hist", "hist lhist hist_of")
+from("ayac.print", "print pretty print_map print_maps")
+from("ayac.cc", "cc load_c")
+
 return setmetatable(M, {
+	-- What the REPL offers after "ayac." besides what is loaded already.
+	__complete = function()
+		local names = {}
+		for k in pairs(lazy) do names[#names + 1] = k end
+		for k in pairs(lazy_fn) do names[#names + 1] = k end
+		return names
+	end,
 	__index = function(t, k)
 		local name = lazy[k]
 		if name then

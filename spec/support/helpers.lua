@@ -8,6 +8,23 @@ M.bin = os.getenv("AYAC_BIN") or (M.root .. "/ayac")
 -- environment scripts/run-specs exported (LUA_PATH, LUA_CPATH, AYAC_BUILD).
 M.lua = os.getenv("AYAC_SPEC_LUA") or "luajit"
 
+-- ffi.cdef one declaration at a time: busted runs every spec in one process, and
+-- one already declared by another spec would make a whole batch fail. Declarations
+-- end with ";" at brace depth 0 and may span lines (structs).
+function M.cdef(decls)
+	local ffi = require "ffi"
+	local cur, depth = {}, 0
+	for line in decls:gmatch("[^\n]+") do
+		cur[#cur + 1] = line
+		for c in line:gmatch("[{}]") do depth = depth + (c == "{" and 1 or -1) end
+		if depth == 0 and line:match(";%s*$") then
+			pcall(ffi.cdef, table.concat(cur, "\n"))
+			cur = {}
+		end
+	end
+	if #cur > 0 then pcall(ffi.cdef, table.concat(cur, "\n")) end
+end
+
 function M.bpf(name)
   return M.build .. "/spec/bpf/" .. name .. ".bpf.o"
 end

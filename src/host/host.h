@@ -25,4 +25,13 @@ int host_btf_command(int argc, char **argv);
 /* Read-eval-print loop on stdin until EOF. Prompts only on a terminal. */
 void host_repl(lua_State *L);
 
+/* Line editing on a terminal (edit.c, libedit). */
+struct host_edit;
+struct host_edit *host_edit_open(lua_State *L);   /* NULL: edit without it */
+/* 1 and *line (malloc-ed, no newline); 0 at end of input (Ctrl-D); -1 after Ctrl-C
+ * cleared the line. */
+int host_edit_read(struct host_edit *e, const char *prompt, char **line);
+void host_edit_remember(struct host_edit *e, const char *text); /* history, saved */
+void host_edit_close(struct host_edit *e);
+
 #endif

@@ -25,7 +25,12 @@
 __attribute__((used)) static void *const ffi_exports[] = {
 	(void *)ayac_fast_lookup, (void *)ayac_fast_update, (void *)ayac_fast_delete,
 	(void *)ayac_fast_next_key, (void *)ayac_fast_lookup_and_delete, (void *)ayac_map_fd,
-	(void *)ayac_errname,
+	(void *)ayac_errname, (void *)ayac_errmsg,
+	/* the toolkit: lua/ayac/syms.lua and cc.lua */
+	(void *)ayac_ksym, (void *)ayac_kaddr, (void *)ayac_ksyms_refresh, (void *)ayac_usym,
+	(void *)ayac_usyms_forget, (void *)ayac_syscall_count, (void *)ayac_syscall_name,
+	(void *)ayac_syscall_kernel_name, (void *)ayac_syscall_nr, (void *)ayac_syscall_source,
+	(void *)ayac_hash64, (void *)ayac_file_stamp,
 };
 
 static lua_State *main_L;
@@ -153,9 +158,11 @@ static void usage(const char *progname)
 		"  -          run stdin and stop handling options\n"
 		"With no script: a REPL when stdin is a terminal, else stdin as a script.\n"
 		"Subcommands:\n"
-		"  features [--json]    what this kernel supports (BPF program, map, helper, BTF, link)\n"
-		"  btf dump [file]      C header from BTF (default: the running kernel's vmlinux)\n"
-		"See ayac(1) and docs/api.md.\n",
+		"  inspect OBJ.o [--json]  programs, maps, globals, BTF of a BPF object (no load)\n"
+		"  features [--json]       what this kernel supports (BPF program, map, helper, BTF, link)\n"
+		"  btf dump [file]         C header from BTF (default: the running kernel's vmlinux)\n"
+		"  help [TOPIC]            topics: repl, cc, hist, symbols, print, inspect, examples\n"
+		"See ayac(1), docs/api.md and docs/tutorial.md.\n",
 		progname);
 }
 
@@ -244,6 +251,21 @@ static void create_arg_table(lua_State *L, char **argv, int argc, int script)
 	lua_setglobal(L, "arg");
 }
 
+/* A BPF object given where a script goes: say what to do with it instead of a Lua
+ * syntax error about its bytes. */
+static bool is_elf(const char *path)
+{
+	unsigned char magic[4] = { 0 };
+	FILE *f = fopen(path, "rb");
+	bool elf;
+
+	if (!f)
+		return false;
+	elf = fread(magic, 1, 4, f) == 4 && memcmp(magic, "\177ELF", 4) == 0;
+	fclose(f);
+	return elf;
+}
+
 static int run_script(lua_State *L, char **argv, int argc, int script)
 {
 	const char *path = argv[script];
@@ -251,6 +273,13 @@ static int run_script(lua_State *L, char **argv, int argc, int script)
 
 	if (strcmp(path, "-") == 0 && strcmp(argv[script - 1], "--") != 0)
 		path = NULL; /* stdin */
+	if (path && is_elf(path)) {
+		fprintf(stderr, "ayac: %s is an ELF file (a compiled BPF object?), not a Lua script.\n"
+			"  See what it holds:  ayac inspect %s\n"
+			"  Load it from Lua:   ayac -e 'local obj = assert(ayac.load(\"%s\"))'\n",
+			path, path, path);
+		return 1;
+	}
 	status = luaL_loadfile(L, path);
 	if (status == 0) {
 		for (i = script + 1; i < argc; i++)
@@ -359,9 +388,16 @@ static int run_main(lua_State *L, struct run *r)
 	setup_paths(L);
 	if (r->argc > 1 && strcmp(r->argv[1], "features") == 0)
 		return run_module_main(L, "ayac.features", r->argc - 2, r->argv + 2);
+	if (r->argc > 1 && strcmp(r->argv[1], "inspect") == 0)
+		return run_module_main(L, "ayac.inspect", r->argc - 2, r->argv + 2);
+	if (r->argc > 1 && strcmp(r->argv[1], "help") == 0)
+		return run_module_main(L, "ayac.help", r->argc - 2, r->argv + 2);
 	create_arg_table(L, r->argv, r->argc, script);
 	if ((flags & F_V) && !(flags & F_I))
 		host_print_version();
+	/* One-liners and the REPL have the module as the global `ayac`. */
+	if ((flags & (F_E | F_I)) || (script >= r->argc && !(flags & F_V) && isatty(STDIN_FILENO)))
+		dolibrary(L, "ayac");
 	if (handle_luainit(L) != 0 || run_options(L, r->argv, script) != 0)
 		return 1;
 	if (script < r->argc && run_script(L, r->argv, r->argc, script) != 0)

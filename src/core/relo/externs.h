@@ -1,11 +1,13 @@
 /* Extern symbols of an object (libbpf's __kconfig and __ksym): what elf_externs.c reads
- * at open, what kconfig.c, ksyms.c and externs.c resolve at load, and how externs.c
+ * at open, what kconfig.c and externs.c resolve at load (kernel symbol addresses come
+ * from syms/kallsyms.c), and how externs.c
  * patches the instructions that refer to them. The records themselves are the ELF package's (elf/elf_externs.h). */
 #ifndef AYAC_EXTERNS_H
 #define AYAC_EXTERNS_H
 
 #include "internal.h"
 #include "elf/elf_externs.h"
+#include "syms/syms.h"
 
 /* kconfig.c: fill the .kconfig map's initial image (LINUX_* values computed, CONFIG_*
  * from the kernel's config). Strong externs left unset are errors naming them. */
@@ -15,9 +17,7 @@ int ayac_kconfig_fill(struct ayac_externs *ext);
  * release), or 0 when unparseable. */
 __u32 ayac_kernel_version(void);
 
-/* ksyms.c: the address of a kernel symbol from /proc/kallsyms (read once per process).
- * 0 and *addr; -ENOENT when absent (message set); -ENOTUNIQ when the name has several
- * addresses (message set); other negative errors when the file cannot be read. */
-int ayac_kallsyms_lookup(const char *name, __u64 *addr);
+/* ayac_kallsyms_lookup (typeless __ksym addresses) lives with the other kernel symbol
+ * code in syms/. */
 
 #endif
