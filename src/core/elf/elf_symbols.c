@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elf.h"
@@ -197,8 +198,9 @@ static void ver_info_init(Elf *elf, struct ver_info *vi)
 	}
 }
 
-/* The file offset of a virtual address inside an executable PT_LOAD segment. */
-static int vaddr_to_offset(Elf *elf, __u64 vaddr, __u64 *offset)
+/* The file offset of a virtual address inside an executable PT_LOAD segment: in the
+ * part of it the file holds (the kernel refuses uprobes past the end of the file). */
+static int vaddr_to_offset(Elf *elf, __u64 file_size, __u64 vaddr, __u64 *offset)
 {
 	GElf_Phdr ph;
 	size_t i, n;
@@ -208,10 +210,17 @@ static int vaddr_to_offset(Elf *elf, __u64 vaddr, __u64 *offset)
 	for (i = 0; i < n; i++) {
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
 			continue;
-		if (vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_memsz) {
-			*offset = vaddr - ph.p_vaddr + ph.p_offset;
-			return 0;
-		}
+		if (vaddr < ph.p_vaddr || vaddr - ph.p_vaddr >= ph.p_memsz)
+			continue;
+		if (vaddr - ph.p_vaddr >= ph.p_filesz || ph.p_offset > file_size ||
+		    vaddr - ph.p_vaddr >= file_size - ph.p_offset)
+			return ayac_seterr(AYAC_EBADELF, "address 0x%llx maps past the end of the "
+					   "file (segment at file offset 0x%llx, %llu bytes in the "
+					   "file): corrupt program header", (unsigned long long)vaddr,
+					   (unsigned long long)ph.p_offset,
+					   (unsigned long long)ph.p_filesz);
+		*offset = vaddr - ph.p_vaddr + ph.p_offset;
+		return 0;
 	}
 	return ayac_seterr(ENOENT, "address 0x%llx is in no executable segment",
 			   (unsigned long long)vaddr);
@@ -240,11 +249,16 @@ static int find_symbol(Elf *elf, const struct sym_query *q, struct sym_best *bes
 	return 0;
 }
 
-static int elf_open_check(const char *path, int *fd, Elf **elf)
+static int elf_open_check(const char *path, int *fd, Elf **elf, __u64 *size)
 {
+	struct stat st;
+
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0)
 		return ayac_seterr(errno, "open");
+	if (fstat(*fd, &st))
+		return ayac_seterr(errno, "stat");
+	*size = (__u64)st.st_size;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return ayac_seterr(AYAC_EBADELF, "libelf: %s", elf_errmsg(-1));
 	/* Read, not mapped: only the headers and symbol tables are fetched, and a mapping
@@ -256,11 +270,28 @@ static int elf_open_check(const char *path, int *fd, Elf **elf)
 	return 0;
 }
 
+/* The file offset of symbol q in an opened ELF of file_size bytes. (Not elf_rawfile:
+ * on an ELF_C_READ handle it reads the whole file, and libelf then no longer frees the
+ * section data it had read.) */
+static int resolve(Elf *elf, __u64 file_size, const struct sym_query *q, __u64 *offset)
+{
+	struct sym_best best;
+	int err = find_symbol(elf, q, &best);
+
+	if (!err && best.ambiguous)
+		err = ayac_seterr(EINVAL, "symbol is ambiguous: defined at 0x%llx and 0x%llx "
+				  "(give an offset instead)", (unsigned long long)best.value,
+				  (unsigned long long)best.other);
+	if (!err)
+		err = vaddr_to_offset(elf, file_size, best.value, offset);
+	return err;
+}
+
 int ayac_elf_symbol_offset(const char *path, const char *symbol, __u64 *offset)
 {
 	struct sym_query q;
-	struct sym_best best;
 	Elf *elf = NULL;
+	__u64 size = 0;
 	int fd = -1, err;
 
 	if (!path || !*path || !symbol || !offset) {
@@ -269,15 +300,9 @@ int ayac_elf_symbol_offset(const char *path, const char *symbol, __u64 *offset)
 	}
 	err = parse_query(symbol, &q);
 	if (!err)
-		err = elf_open_check(path, &fd, &elf);
+		err = elf_open_check(path, &fd, &elf, &size);
 	if (!err)
-		err = find_symbol(elf, &q, &best);
-	if (!err && best.ambiguous)
-		err = ayac_seterr(EINVAL, "symbol is ambiguous: defined at 0x%llx and 0x%llx "
-				  "(give an offset instead)", (unsigned long long)best.value,
-				  (unsigned long long)best.other);
-	if (!err)
-		err = vaddr_to_offset(elf, best.value, offset);
+		err = resolve(elf, size, &q, offset);
 out:
 	if (elf)
 		elf_end(elf);
@@ -286,5 +311,27 @@ out:
 	if (err)
 		ayac_errctx("resolve symbol '%s' in '%s'", symbol ? symbol : "",
 			    path ? path : "");
+	return err;
+}
+
+int ayac_elf_symbol_offset_mem(void *buf, size_t size, const char *symbol, __u64 *offset)
+{
+	struct sym_query q;
+	Elf *elf = NULL;
+	int err = symbol && offset ? parse_query(symbol, &q) : ayac_seterr(EINVAL, "no symbol");
+
+	if (!err && elf_version(EV_CURRENT) == EV_NONE)
+		err = ayac_seterr(AYAC_EBADELF, "libelf: %s", elf_errmsg(-1));
+	if (!err) {
+		elf = elf_memory(buf, size);
+		if (!elf || elf_kind(elf) != ELF_K_ELF)
+			err = ayac_seterr(AYAC_EBADELF, "not an ELF file");
+	}
+	if (!err)
+		err = resolve(elf, size, &q, offset);
+	if (elf)
+		elf_end(elf);
+	if (err)
+		ayac_errctx("resolve symbol '%s'", symbol ? symbol : "");
 	return err;
 }
