@@ -56,6 +56,15 @@ describe("fuzz regression inputs", function()
 end)
 
 describe("fuzz findings, through the API", function()
+	it("object: a .bss no kernel could hold is refused at open, not allocated", function()
+		-- fuzz/regress/object/bss-two-gib: a 21 KB object whose .bss says 2 GiB
+		local obj, msg, code = ayac.open(h.read(h.root .. "/fuzz/regress/object/bss-two-gib"))
+		assert.is_nil(obj)
+		assert.equal("EBADELF", code)
+		assert.truthy(msg:match("data section '%.bss' is 2046824512 bytes: no kernel takes a " ..
+			"global data map larger than 512 MiB"), msg)
+	end)
+
 	it("symbols: an address that a program header maps past the end of the file is refused", function()
 		-- fuzz/regress/symbols/phdr-offset-past-eof: one length byte, the symbol, the ELF
 		local input = h.read(h.root .. "/fuzz/regress/symbols/phdr-offset-past-eof")
