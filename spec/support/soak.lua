@@ -9,6 +9,11 @@
 --             (no collectgarbage() call in the loop; one full collection at the end)
 --   kill      explicit, for ever, writing the step it is at to stdout ("step load 17"):
 --             the kill runs SIGKILL it at random points
+-- Every name the object gives the kernel is renamed to start with a tag of this run's
+-- own (AYAC_SOAK_TAG, default "s<pid>_": nine characters, as long as "ayac_soak", which
+-- it replaces in the object's bytes), so that bpftool tells this run's programs and
+-- maps from those of any other run going on at the same time.
+--
 -- Each cycle: load (globals set), attach the tracepoint (from its section name) and a
 -- uprobe on libc's getpid, XDP on IFNAME when given and this build attaches XDP, a ring
 -- buffer over the object's ringbuf map when this build has ayac.ringbuf; one getpid()
@@ -49,6 +54,14 @@ assert(object and cycles and (mode == "explicit" or mode == "gc" or mode == "kil
 
 local PID = ffi.C.getpid()
 local SLOT_TP, SLOT_UPROBE = 0, 1
+local TAG = os.getenv("AYAC_SOAK_TAG") or string.format("s%07d_", PID % 10000000)
+assert(#TAG == 9 and TAG:match("^[%a_][%w_]+$"), "AYAC_SOAK_TAG: 9 identifier characters")
+local IMAGE
+do
+	local f = assert(io.open(object, "rb"))
+	IMAGE = f:read("*a"):gsub("ayac_soak", TAG)
+	f:close()
+end
 local have_ringbuf = type(ayac.ringbuf) == "function"
 local have_xdp = ifname ~= nil -- settled by the first attach (EOPNOTSUPP: no XDP here)
 local step_log = mode == "kill"
@@ -90,19 +103,21 @@ local function rss_kib()
 	return tonumber(s:match("\nVmRSS:%s+(%d+) kB"))
 end
 
--- What bpftool shows of this object: programs named ayac_soak*, maps named ayac_soa*,
--- and links and perf-event attachments of those programs.
+-- What bpftool shows of this run: programs named TAG*, maps named TAG*, the data map
+-- (the object's name, TAG, cut to 8 characters, then ".rodata"), and links and
+-- perf-event attachments of those programs.
 local function bpftool_count()
 	local progs, maps, links, perf, ids = 0, 0, 0, 0, {}
 	local p = io.popen("bpftool prog show 2>/dev/null")
 	for l in p:lines() do
-		local id = l:match("^(%d+): [%w_]+%s+name ayac_soak")
-		if id then progs, ids[id] = progs + 1, true end
+		local id, name = l:match("^(%d+): [%w_]+%s+name (%S+)")
+		if id and name:sub(1, #TAG) == TAG then progs, ids[id] = progs + 1, true end
 	end
 	p:close()
 	p = io.popen("bpftool map show 2>/dev/null")
 	for l in p:lines() do
-		if l:match("^%d+: [%w_]+%s+name ayac_soa") then maps = maps + 1 end
+		local name = l:match("^%d+: [%w_]+%s+name (%S+)")
+		if name and name:sub(1, 8) == TAG:sub(1, 8) then maps = maps + 1 end
 	end
 	p:close()
 	p = io.popen("bpftool link show 2>/dev/null")
@@ -136,7 +151,7 @@ local records = 0
 local function on_record() records = records + 1 end
 
 local function counts(obj)
-	local m = obj:map("ayac_soak_cnt")
+	local m = obj:map(TAG .. "_cnt")
 	return tonumber(m:get(SLOT_TP) or 0), tonumber(m:get(SLOT_UPROBE) or 0)
 end
 
@@ -145,14 +160,14 @@ local xdp_attached = 0
 -- One cycle; returns the handles it made (gc mode drops them), or raises.
 local function cycle(n)
 	step("load", n)
-	local obj = assert(ayac.load(object, { globals = { target_tgid = PID } }))
+	local obj = assert(ayac.load(IMAGE, { name = TAG, globals = { target_tgid = PID } }))
 	step("attach", n)
-	local tp = assert(obj:program("ayac_soak_tp"):attach())
-	local up = assert(obj:program("ayac_soak_up"):attach { path = "libc.so.6", symbol = "getpid" })
+	local tp = assert(obj:program(TAG .. "_tp"):attach())
+	local up = assert(obj:program(TAG .. "_up"):attach { path = "libc.so.6", symbol = "getpid" })
 	local xdp
 	if have_xdp then
 		local msg, code
-		xdp, msg, code = obj:program("ayac_soak_xdp"):attach { ifname = ifname }
+		xdp, msg, code = obj:program(TAG .. "_xdp"):attach { ifname = ifname }
 		if not xdp and code == "EOPNOTSUPP" and xdp_attached == 0 then
 			have_xdp = false
 		elseif not xdp then
@@ -161,7 +176,7 @@ local function cycle(n)
 			xdp_attached = xdp_attached + 1
 		end
 	end
-	local rb = have_ringbuf and assert(ayac.ringbuf(obj:map("ayac_soak_rb"), on_record)) or nil
+	local rb = have_ringbuf and assert(ayac.ringbuf(obj:map(TAG .. "_rb"), on_record)) or nil
 	step("fire", n)
 	local before = records
 	ffi.C.getpid()
