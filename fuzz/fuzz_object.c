@@ -1,12 +1,16 @@
 /* Fuzz target: opening a BPF ELF object, as ayac.open(bytes) does — sections, symbols,
  * programs, .maps and legacy maps, data sections and globals, externs, relocation
- * records, .BTF and .BTF.ext — then building every program's instructions the way
- * load does before it reaches the kernel (subprograms appended, map and global
- * references patched, CO-RE against the object's own BTF, extern patching).
+ * records, .BTF and .BTF.ext — then what load does with them before it reaches the
+ * kernel: every program's instructions built (subprograms appended, map and global
+ * references patched, CO-RE against the object's own BTF, extern patching, the
+ * probe_read rewrite for kernels without bpf_probe_read_kernel) and the object's BTF
+ * rewritten for a kernel that lacks every newer BTF kind.
  *
  * Maps get made-up fd numbers for the build (nothing is created) and lose them before
- * the object is freed; bpf(2) and perf_event_open(2) abort (fuzz_forbid_kernel).
- * Input: the object's bytes. Seeds: spec/bpf objects and the libbpf-tools corpus. */
+ * the object is freed; feature answers come from AYAC_FEATURES; bpf(2) and
+ * perf_event_open(2) abort (fuzz_forbid_kernel). Input: the object's bytes. Seeds:
+ * spec/bpf objects and the libbpf-tools corpus. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -15,13 +19,20 @@
 #include "elf/elf.h"
 #include "elf/elf_externs.h"
 #include "relo/core_priv.h"
+#include "relo/relo.h"
 
 #define FAKE_FD_BASE 100000
+/* Every BTF kind the sanitizer knows about, missing. */
+#define ALL_MISSING 0xff
+/* How ayac_btf_sanitized says that what it wrote failed the check. */
+#define NOT_PARSED "sanitize BTF: the rewritten BTF does not parse"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	/* the answer the probe_read rewrite asks for, without probing */
+	setenv("AYAC_FEATURES", "probe_read_kernel=0", 1);
 	fuzz_forbid_kernel();
 	return 0;
 }
@@ -157,7 +168,8 @@ static void build(struct ayac_obj *obj)
 	if (ayac_obj_relocate(obj))
 		fuzz_check_error("build programs");
 	for (i = 0; i < obj->nr_progs; i++) {
-		const struct ayac_prog *p = obj->progs[i];
+		struct ayac_prog *p = obj->progs[i];
+		ayac_prog_fixups(p);
 		touch(p->insns, p->insn_cnt * BPF_INSN_SZ);
 		for (j = 0; j < p->func_info_cnt; j++)
 			if (p->func_info[j].insn_off >= p->insn_cnt)
@@ -172,6 +184,19 @@ static void build(struct ayac_obj *obj)
 		obj->maps[i]->fd = -1;
 }
 
+/* The BTF a kernel without func, datasec, float, tags or enum64 gets at load. */
+static void sanitize(const struct ayac_obj *obj)
+{
+	struct ayac_btf *copy;
+
+	if (!obj->btf || !ayac_btf_needs_sanitize(obj->btf, ALL_MISSING))
+		return;
+	copy = ayac_btf_sanitized(obj->btf, ALL_MISSING);
+	if (!copy && strncmp(ayac_errmsg(), NOT_PARSED, strlen(NOT_PARSED)) == 0)
+		fuzz_fail("the object's BTF, sanitized, does not parse: %s", ayac_errmsg());
+	ayac_btf_free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ayac_open_opts opts = { .btf_path = "<fuzz: the object's own BTF>" };
@@ -184,6 +209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	walk_progs(obj);
 	walk_maps(obj);
 	walk_globals(obj);
+	sanitize(obj);
 	build(obj);
 	ayac_obj_free(obj);
 	return 0;
