@@ -127,4 +127,4 @@ include mk/fuzz.mk
 include mk/soak.mk
 
 clean:
-	rm -rf build build-asan build-fuzz build-tsan ayac ayac-asan examples/*.bpf.o
+	rm -rf build build-asan build-fuzz build-tsan build-cov ayac ayac-asan examples/*.bpf.o

@@ -41,3 +41,26 @@ fuzz-seeds: bpf fixtures corpus
 
 fuzz-run: fuzz fuzz-seeds
 	FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz-run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# make fuzz-coverage: the corpora replayed through a coverage build (build-cov/, clang
+# source-based coverage, no sanitizers); line, function and branch coverage of the
+# files each target is about (scripts/fuzz-coverage).
+COV_BUILD    ?= build-cov
+COV_CFLAGS    = -O1 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc/core -Ifuzz \
+                -fprofile-instr-generate -fcoverage-mapping
+COV_CORE_OBJ  = $(CORE_SRC:%.c=$(COV_BUILD)/%.o)
+COV_BINS      = $(FUZZ_TARGETS:%=$(COV_BUILD)/fuzz/replay-%)
+
+.PHONY: fuzz-coverage
+$(COV_BUILD)/%.o: %.c $(CORE_HDR) include/ayac/ayac.h fuzz/fuzz.h
+	@mkdir -p $(dir $@)
+	@echo "  CC/COV  $<"
+	@$(CLANG) $(COV_CFLAGS) -c -o $@ $<
+
+$(COV_BINS): $(COV_BUILD)/fuzz/replay-%: $(COV_BUILD)/fuzz/fuzz_%.o $(COV_BUILD)/fuzz/guard.o \
+		$(COV_BUILD)/fuzz/replay.o $(COV_CORE_OBJ)
+	@echo "  LD/COV  $@"
+	@$(CLANG) -fprofile-instr-generate -o $@ $^ $(CORE_LIBS) -lpthread
+
+fuzz-coverage: $(COV_BINS)
+	FUZZ_BUILD=$(FUZZ_BUILD) COV_BUILD=$(COV_BUILD) scripts/fuzz-coverage $(FUZZ_TARGETS)
