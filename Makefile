@@ -25,7 +25,7 @@ BPF_SRC  = $(wildcard spec/bpf/*.bpf.c) $(wildcard examples/*.bpf.c)
 BPF_OBJ  = $(patsubst spec/bpf/%.bpf.c,$(BUILD)/spec/bpf/%.bpf.o,$(filter spec/bpf/%,$(BPF_SRC))) \
            $(patsubst %.bpf.c,%.bpf.o,$(filter examples/%,$(BPF_SRC)))
 VMLINUX_H = $(BUILD)/include/vmlinux.h
-BPF_CFLAGS = -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 -I$(BUILD)/include -Ispec/bpf
+BPF_CFLAGS = -target bpf -g -O2 -Wall -Werror -D__TARGET_ARCH_x86 -I$(BUILD)/include -Iinclude -Ispec/bpf
 
 MODULE = $(BUILD)/lib/ayac/core.so
 HOST   = ayac
@@ -50,7 +50,7 @@ deps-corpus:
 	scripts/deps corpus
 
 CORE_HDR = $(shell find src/core -name "*.h")
-$(BUILD)/%.o: %.c $(CORE_HDR) include/ayac/ayac.h $(wildcard src/lua/*.h)
+$(BUILD)/%.o: %.c $(CORE_HDR) $(wildcard include/ayac/*.h) $(wildcard src/lua/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<
@@ -92,10 +92,10 @@ $(VMLINUX_H): $(wildcard src/core/btf/btf_dump*.c src/core/btf/btf_dump*.h) | $(
 	./$(HOST) btf dump > $@.tmp && mv $@.tmp $@
 
 bpf: $(BPF_OBJ)
-$(BUILD)/spec/bpf/%.bpf.o: spec/bpf/%.bpf.c $(VMLINUX_H) $(wildcard spec/bpf/*.h)
+$(BUILD)/spec/bpf/%.bpf.o: spec/bpf/%.bpf.c $(VMLINUX_H) $(wildcard spec/bpf/*.h include/ayac/*.bpf.h)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
-examples/%.bpf.o: examples/%.bpf.c $(VMLINUX_H)
+examples/%.bpf.o: examples/%.bpf.c $(VMLINUX_H) $(wildcard include/ayac/*.bpf.h)
 	$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 -include spec/fixtures/fixtures.mk

@@ -16,6 +16,15 @@
 --   map N                  N sets and N gets, m[k] = v and m[k], u32 -> u64 array and
 --                          hash maps through the FFI path:
 --                          map <kind> <update|lookup> <N> <nanoseconds per op>
+--   ringbuf OBJ N ROUNDS [PAYLOAD]
+--                          N records of PAYLOAD (8) bytes already in OBJ's ring buffer
+--                          `bench` (put there by its program emit_bench, untimed), read
+--                          by rb:consume() into a Lua handler: "field" decodes struct
+--                          bench_event by BTF and reads its seq, "raw" reads the u64 at
+--                          the zero-copy pointer: ringbuf ayac_<mode> <N> <ns per record>
+--   perfbuf OBJ N ROUNDS   the same with N 8-byte samples in OBJ's perf buffer `perf`
+--                          (emit_perf, 4096 pages per CPU, wakeup_events 2^20):
+--                          perfbuf ayac_<mode> <N> <ns>
 local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 local lib = dofile(here .. "/lib.lua")
 local ayac = require "ayac"
@@ -193,9 +202,70 @@ function modes.map(n)
 	end
 end
 
+-- Fill with `fill`, consume with buf:consume(), per round; round 0 warms the JIT up.
+local function events_rounds(kind, mode, buf, fill, n, rounds)
+	for round = 0, rounds do
+		fill()
+		local t0 = lib.now_us()
+		local got = buf:consume()
+		local dt = lib.now_us() - t0
+		if got ~= n then
+			io.stderr:write(("ayac_load: %s %s: consumed %s of %d\n"):format(kind, mode,
+				tostring(got), n))
+			os.exit(1)
+		end
+		if round > 0 then
+			out(kind, "ayac_" .. mode, n, ("%.3f"):format(dt * 1e3 / n))
+		end
+	end
+end
+
+local function events_bench(kind, path, n, rounds, payload)
+	local ffi = require "ffi"
+	local cast, u64p = ffi.cast, ffi.typeof("const uint64_t *")
+	n, rounds = tonumber(n) or 1000000, tonumber(rounds) or 5
+	local obj = assert(ayac.load(path))
+	assert(obj:set_global("nr_records", n))
+	assert(obj:set_global("payload", tonumber(payload) or 8))
+	local prog = obj:program(kind == "ringbuf" and "emit_bench" or "emit_perf")
+	local pkt = string.rep("\0", 64)
+	local function fill()
+		assert(prog:test_run { data = pkt })
+	end
+	local sum = 0
+	local handlers = {
+		field = { function(e) sum = sum + e.seq end, { type = "struct bench_event" } },
+		raw = { function(p) sum = sum + tonumber(cast(u64p, p)[0]) end, { raw = true } },
+	}
+	for _, mode in ipairs { "field", "raw" } do
+		local h = handlers[mode]
+		local buf
+		if kind == "ringbuf" then
+			buf = assert(ayac.ringbuf(obj:map("bench"), h[1], h[2]))
+		else
+			h[2].pages = 4096
+			h[2].wakeup_events = 2 ^ 20 -- as events_libbpf: filling is slow with wakeups
+			buf = assert(ayac.perfbuf(obj:map("perf"), h[1], h[2]))
+		end
+		events_rounds(kind, mode, buf, fill, n, rounds)
+		buf:close()
+	end
+	assert(sum > 0)
+	obj:close()
+end
+
+function modes.ringbuf(path, n, rounds, payload)
+	events_bench("ringbuf", path, n, rounds, payload)
+end
+
+function modes.perfbuf(path, n, rounds)
+	events_bench("perfbuf", path, n, rounds, 8)
+end
+
 local mode = arg and arg[1]
 if not modes[mode] then
-	io.stderr:write("usage: ayac bench/ayac_load.lua conform|corpus SETUP OBJ... | btf N [PATH] | map N\n")
+	io.stderr:write("usage: ayac bench/ayac_load.lua conform|corpus SETUP OBJ... | btf N [PATH] | map N" ..
+		" | ringbuf|perfbuf OBJ N ROUNDS\n")
 	os.exit(2)
 end
 modes[mode](select(2, unpack(arg)))

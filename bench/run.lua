@@ -2,7 +2,8 @@
 -- (bench/README.md says what each number means). Run under a plain luajit:
 --
 --   luajit bench/run.lua --build DIR --host AYAC [--rounds N] [--btf-rounds N]
---                        [--map-ops N] [--only btf,corpus,map] [--verbose]
+--                        [--map-ops N] [--event-records N] [--perf-records N]
+--                        [--event-rounds N] [--only btf,corpus,map,events] [--verbose]
 --
 -- DIR is the build tree holding bench/libbpf_load, bench/btf_parse and libbpf-tools/;
 -- AYAC the ayac host binary that runs bench/ayac_load.lua.
@@ -11,7 +12,8 @@ local lib = dofile(here .. "/lib.lua")
 local q = lib.shell_quote
 
 local opts = { build = "build", host = "./ayac", rounds = 7, btf_rounds = 31,
-	map_ops = 200000, only = nil, verbose = false }
+	map_ops = 200000, event_records = 250000, perf_records = 250000, event_rounds = 15,
+	only = nil, verbose = false }
 do
 	local i = 1
 	while arg[i] do
@@ -31,10 +33,12 @@ do
 	end
 end
 local only = {}
-for w in tostring(opts.only or "btf,corpus,map"):gmatch("[^,]+") do only[w] = true end
+for w in tostring(opts.only or "btf,corpus,map,events"):gmatch("[^,]+") do only[w] = true end
 
 local LIBBPF = opts.build .. "/bench/libbpf_load"
 local BTFBENCH = opts.build .. "/bench/btf_parse"
+local EVBENCH = opts.build .. "/bench/events_libbpf"
+local EVOBJ = opts.build .. "/spec/bpf/events.bpf.o"
 local AYAC = q(opts.host) .. " " .. q(here .. "/ayac_load.lua")
 local SETUP = here .. "/corpus-setup"
 local CORPUS = opts.build .. "/libbpf-tools"
@@ -262,4 +266,57 @@ if only.map then
 		end
 	end
 	say("  (libbpf: bpf_map_update_elem/bpf_map_lookup_elem in C; ayac: m[k] = v / m[k] from Lua, FFI path)")
+end
+
+---------------------------------------------------------------------------------------
+-- (d) event streams: records already in the buffer, consumed into a callback
+
+if only.events then
+	say("")
+	say("(d) event streams: records already in the buffer, consumed into a callback reading one field;")
+	say("    %d processes per side (alternating), %d timed rounds each, median ns per record",
+		opts.rounds, opts.event_rounds)
+	local function collect(cmd, into)
+		for _, r in ipairs(run(cmd)) do
+			local k = r[1] .. " " .. r[2]
+			into[k] = into[k] or {}
+			table.insert(into[k], tonumber(r[4]))
+		end
+	end
+	local t = {}
+	local rb_args = (" %s %d %d"):format(q(EVOBJ), opts.event_records, opts.event_rounds)
+	local pb_args = (" %s %d %d"):format(q(EVOBJ), opts.perf_records, opts.event_rounds)
+	for round = 1, opts.rounds do
+		local sides = {
+			function() collect(q(EVBENCH) .. " ringbuf" .. rb_args, t) end,
+			function() collect(AYAC .. " ringbuf" .. rb_args, t) end,
+			function() collect(q(EVBENCH) .. " perfbuf" .. pb_args, t) end,
+			function() collect(AYAC .. " perfbuf" .. pb_args, t) end,
+		}
+		local order = round % 2 == 0 and { 2, 1, 4, 3 } or { 1, 2, 3, 4 }
+		for _, i in ipairs(order) do sides[i]() end
+	end
+	local m = {}
+	for k, v in pairs(t) do m[k] = lib.median(v) end
+	local rows = {
+		{ "ringbuf", "ayac_field", "ring buffer, Lua handler on the BTF-decoded record", 0.5 },
+		{ "ringbuf", "ayac_raw", "ring buffer, Lua handler on the zero-copy pointer", 0.8 },
+		{ "perfbuf", "ayac_field", "perf buffer, Lua handler on the BTF-decoded sample", 0.5 },
+		{ "perfbuf", "ayac_raw", "perf buffer, Lua handler on the zero-copy pointer", nil },
+		{ "ringbuf", "ayac_c", "ring buffer, ayac's C API, C callback (informative)", nil },
+		{ "perfbuf", "ayac_c", "perf buffer, ayac's C API, C callback (informative)", nil },
+	}
+	say("  %-52s %9s %9s %8s", "", "libbpf ns", "ayac ns", "rate")
+	for _, row in ipairs(rows) do
+		local l, a = m[row[1] .. " libbpf"], m[row[1] .. " " .. row[2]]
+		if l and a then
+			local r = l / a -- ayac's rate over libbpf's
+			local v = row[4] and (r >= row[4] and ("met (>= %.1f)"):format(row[4]) or
+				("NOT met (target >= %.1f)"):format(row[4])) or ""
+			say("  %-52s %9.2f %9.2f %7.2fx  %s", row[3], l, a, r, v)
+		end
+	end
+	say("  (libbpf: ring_buffer__consume / perf_buffer__consume with a C callback summing the first")
+	say("   u64; ayac: rb:consume() / pb:consume(), the loop in Lua over the mapped ring, or")
+	say("   ayac_ringbuf_consume / ayac_perfbuf_consume in C; rate = libbpf ns / ayac ns: >= 1 is faster)")
 end

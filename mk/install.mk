@@ -31,7 +31,7 @@ $(PC_FILE): mk/install.mk
 # What install puts in place, relative to DESTDIR; uninstall removes exactly these.
 INSTALLED = $(BINDIR)/ayac \
 	$(LIBDIR)/libayac.so.$(VERSION) $(LIBDIR)/libayac.so.$(SOVER) $(LIBDIR)/libayac.so \
-	$(LIBDIR)/libayac.a $(INCLUDEDIR)/ayac/ayac.h \
+	$(LIBDIR)/libayac.a $(INCLUDEDIR)/ayac/ayac.h $(INCLUDEDIR)/ayac/events.h \
 	$(addprefix $(BPF_INCLUDEDIR)/,$(notdir $(BPF_HEADERS))) \
 	$(PCDIR)/ayac.pc $(MANDIR)/man1/ayac.1 $(LUA_CMOD)/ayac/core.so \
 	$(addprefix $(LUA_LMOD)/ayac/,$(notdir $(LUA_FILES)))
@@ -45,7 +45,7 @@ install: $(HOST) $(MODULE) lib $(PC_FILE)
 	ln -sf libayac.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libayac.so.$(SOVER)
 	ln -sf libayac.so.$(SOVER) $(DESTDIR)$(LIBDIR)/libayac.so
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libayac.a
-	install -m 644 include/ayac/ayac.h $(BPF_HEADERS) $(DESTDIR)$(INCLUDEDIR)/ayac/
+	install -m 644 include/ayac/ayac.h include/ayac/events.h $(BPF_HEADERS) $(DESTDIR)$(INCLUDEDIR)/ayac/
 	install -m 644 $(PC_FILE) $(DESTDIR)$(PCDIR)/ayac.pc
 	install -m 644 docs/ayac.1 $(DESTDIR)$(MANDIR)/man1/ayac.1
 	install -m 755 $(MODULE) $(DESTDIR)$(LUA_CMOD)/ayac/core.so

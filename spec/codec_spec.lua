@@ -61,8 +61,10 @@ describe("codec", function()
       assert.is_true(v == 0xfedcba9876543211ULL)
       u.encode(2 ^ 53 + 2, b) -- a double that is an exact integer
       assert.is_true(u.decode(b) == 9007199254740994ULL)
-      u.encode(-1, b) -- C converts -1 to all ones
+      u.encode(0xffffffffffffffffULL, b)
       assert.are.equal("ffffffffffffffff", hex(b, 0, 8))
+      u.encode(2 ^ 64 - 2048, b) -- the largest double below 2^64
+      assert.are.equal("00f8ffffffffffff", hex(b, 0, 8))
       s.encode(-9007199254740993LL, b)
       assert.is_true(s.decode(b) == -9007199254740993LL)
       s.encode(-5, b)
@@ -75,6 +77,48 @@ describe("codec", function()
       assert.has_error(function() codec.named("u32").encode(1.5, b) end)
       assert.has_error(function() codec.named("u64").encode(2 ^ 64, b) end)
       codec.named("u8").encode(true, b)
+      assert.are.equal(1, b[0])
+    end)
+
+    it("refuses integers that do not fit, naming the type and the range", function()
+      local b = buf(8)
+      local function refuses(name, v, msg)
+        local ok, err = pcall(codec.named(name).encode, v, b)
+        assert.is_false(ok, name .. " took " .. tostring(v))
+        assert.are.equal("codec: " .. msg, err)
+      end
+      local function takes(name, v)
+        local c = codec.named(name)
+        c.encode(v, b)
+        local back = c.decode(b)
+        assert.is_true(back == v, ("%s: %s came back as %s"):format(name, tostring(v), tostring(back)))
+      end
+      refuses("u8", 300, "300 does not fit in u8 (0..255)")
+      refuses("u8", -1, "-1 does not fit in u8 (0..255)")
+      refuses("u32", 2 ^ 32 + 7, "4294967303 does not fit in u32 (0..4294967295)")
+      refuses("u32", 1.5, "1.5 does not fit in u32 (0..4294967295): not an integer")
+      refuses("u16", 0 / 0, "nan does not fit in u16 (0..65535)")
+      refuses("s8", 128, "128 does not fit in s8 (-128..127)")
+      refuses("s8", -129, "-129 does not fit in s8 (-128..127)")
+      refuses("s16", 32768, "32768 does not fit in s16 (-32768..32767)")
+      refuses("s32", -2 ^ 31 - 1, "-2147483649 does not fit in s32 (-2147483648..2147483647)")
+      refuses("u64", -1, "-1 does not fit in u64 (0..18446744073709551615)")
+      refuses("u64", 2 ^ 64, "18446744073709551616 does not fit in u64 (0..18446744073709551615)")
+      refuses("u64", -1LL, "-1LL does not fit in u64 (0..18446744073709551615)")
+      refuses("s64", 0x8000000000000000ULL,
+        "9223372036854775808ULL does not fit in s64 (-9223372036854775808..9223372036854775807)")
+      refuses("s64", 2 ^ 63, "9223372036854775808 does not fit in s64 " ..
+        "(-9223372036854775808..9223372036854775807)")
+      refuses("u32", "7", 'integer expected for u32 (0..4294967295), got string "7"')
+      refuses("bool", 2, "2 does not fit in bool (true, false, 1 or 0)")
+      for _, case in ipairs({ { "u8", 0 }, { "u8", 255 }, { "s8", -128 }, { "s8", 127 },
+        { "u16", 65535 }, { "s16", -32768 }, { "u32", 4294967295 }, { "s32", 2147483647 },
+        { "s32", -2147483648 }, { "u64", 0xffffffffffffffffULL }, { "u64", 2 ^ 64 - 2048 },
+        { "s64", -0x8000000000000000LL }, { "s64", 0x7fffffffffffffffLL },
+        { "s64", -2 ^ 63 }, { "u32", 7ULL }, { "s16", -7LL } }) do
+        takes(case[1], case[2])
+      end
+      codec.named("u8").encode(true, b) -- booleans are 1 and 0
       assert.are.equal(1, b[0])
     end)
 
@@ -177,6 +221,44 @@ describe("codec", function()
       assert.has_no_error(function() all.encode({ name = ("x"):rep(16) }, b) end)
     end)
 
+    it("refuses fields, elements and enums that do not fit, naming the path", function()
+      local b = buf(all.size)
+      local function refuses(v, msg)
+        local ok, err = pcall(all.encode, v, b)
+        assert.is_false(ok)
+        assert.are.equal("codec: struct codec_all: " .. msg, err)
+      end
+      refuses({ u32v = 2 ^ 32 + 7 }, "field 'u32v': 4294967303 does not fit in u32 (0..4294967295)")
+      refuses({ u8v = -1 }, "field 'u8v': -1 does not fit in u8 (0..255)")
+      refuses({ s16v = 1.5 }, "field 's16v': 1.5 does not fit in s16 (-32768..32767): not an integer")
+      refuses({ arr = { 1, 2, 2 ^ 32 } }, "field 'arr[3]': 4294967296 does not fit in u32 (0..4294967295)")
+      refuses({ grid = { { 1 }, { 1, 2, -1 } } }, "field 'grid[2][3]': -1 does not fit in u32 (0..4294967295)")
+      refuses({ pair = { {}, { b = 40000 } } }, "field 'pair[2].b': 40000 does not fit in s16 (-32768..32767)")
+      refuses({ color = 2 ^ 32 }, "field 'color': 4294967296 does not fit in enum codec_color " ..
+        "(-2147483648..4294967295)")
+      refuses({ bits = { hi = 16384 } }, "field 'bits.hi': 16384 does not fit in 14-bit unsigned " ..
+        "bitfield (0..16383)")
+      refuses({ bits = { neg = -17 } }, "field 'bits.neg': -17 does not fit in 5-bit signed " ..
+        "bitfield (-16..15)")
+      refuses({ bits = { shade = 256 } }, "field 'bits.shade': 256 does not fit in 8-bit enum " ..
+        "bitfield (-128..255)")
+      refuses({ bits = { yes = 2 } }, "field 'bits.yes': 2 does not fit in bool (true, false, 1 or 0)")
+      refuses({ bits = { wide = -1 } }, "field 'bits.wide': -1 does not fit in 40-bit unsigned " ..
+        "bitfield (0..1099511627775)")
+      refuses({ bits = { swide = 0x800000000000000LL } }, "field 'bits.swide': 576460752303423488LL " ..
+        "does not fit in 60-bit signed bitfield (-576460752303423488..576460752303423487)")
+      refuses({ ok = 2 }, "field 'ok': 2 does not fit in bool (true, false, 1 or 0)")
+      refuses({ ptr = -1 }, "field 'ptr': -1 does not fit in pointer (0..18446744073709551615)")
+      refuses({ name = { 65, 256 } }, "field 'name': 256 does not fit in char (-128..255)")
+      -- the ends of each range are taken
+      all.encode({ u32v = 2 ^ 32 - 1, s8v = -128, color = -1, bits = { hi = 16383, neg = -16,
+        shade = "CODEC_BLUE", wide = 2 ^ 40 - 1, swide = -0x800000000000000LL } }, b)
+      local d = all.decode(b)
+      assert.are.same({ 2 ^ 32 - 1, -128, 2 ^ 32 - 1, 16383, -16, 200, 2 ^ 40 - 1 },
+        { d.u32v, d.s8v, d.color, d.bits.hi, d.bits.neg, d.bits.shade, d.bits.wide })
+      assert.is_true(d.bits.swide == -0x800000000000000LL)
+    end)
+
     it("takes enum values by name", function()
       local b = buf(all.size)
       all.encode({ color = "CODEC_GREEN" }, b)
@@ -229,9 +311,9 @@ describe("codec", function()
       assert.is_true(bits.decode(b).swide == -0x800000000000000LL)
       bits.encode({ swide = 0x7ffffffffffffffLL }, b)
       assert.is_true(bits.decode(b).swide == 0x7ffffffffffffffLL)
-      -- out-of-range values keep only their low bits, as C assignment does
-      bits.encode({ lo = 9 }, b)
-      assert.are.equal(1, bits.decode(b).lo)
+      -- out-of-range values are refused, naming the field and the range
+      assert.has_error(function() bits.encode({ lo = 9 }, b) end,
+        "codec: struct codec_bits: field 'lo': 9 does not fit in 3-bit unsigned bitfield (0..7)")
     end)
   end)
 

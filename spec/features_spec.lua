@@ -253,10 +253,11 @@ describe("ayac.features()", function()
 			probe_read_kernel = 505, ringbuf = 508, devmap_prog_id = 508,
 			cpumap_prog_id = 509, memcg_account = 511, cgroup_link = 507,
 			perf_link = 515, bpf_cookie = 515, bpf_loop = 517, tcx = 606,
+			xdp_link = 509, sockmap_link = 610,
 		}
 		for name, min in pairs(since) do
 			local section = name:match("^btf") and "btf" or
-				(name == "perf_link" or name == "tcx" or name == "cgroup_link") and "links" or "misc"
+				F.links[name] ~= nil and "links" or "misc"
 			if v >= min then assert.is_true(F[section][name], name) end
 		end
 	end)

@@ -118,36 +118,56 @@ describe("map", function()
       assert.are.equal("hash_u64", m.name)
     end)
 
-    it("compiles get/set with number keys under the JIT", function()
-      local m = obj:map("hash_u64")
-      local function loop(n)
-        local s = 0
-        for i = 1, n do
-          m:set(i % 8, i)
-          s = s + m:get(i % 8)
+    it("compiles get/set with number keys under the JIT, in a process of its own", function()
+      -- What ran before in this process changes what the JIT does (hot counters that
+      -- jit.flush keeps, traces of the callees), so the loop runs in a fresh one: it
+      -- must compile, never abort, and never stitch around a C function (a Lua C API
+      -- call would).
+      local script = h.tmpname(".lua")
+      h.write(script, [=[
+        local ayac = require "ayac"
+        local obj = assert(ayac.load(arg[1]))
+        local m = obj:map("hash_u64")
+        local function loop(n)
+          local s = 0
+          for i = 1, n do
+            m:set(i % 8, i)
+            s = s + m:get(i % 8)
+          end
+          return s
         end
-        return s
-      end
-      -- A Lua C API call would end the trace in a "stitch" to the interpreter.
-      local traceinfo = require("jit.util").traceinfo
-      local started, compiled, stitched = {}, false, nil
-      local function watch(what, tr, func)
-        if what == "start" and func == loop then
-          started[tr] = true
-        elseif what == "stop" then
-          compiled = compiled or started[tr] or false
-          if traceinfo(tr).linktype == "stitch" then stitched = tr end
-        end
-      end
-      m:set(0, 0) -- builds the map's codecs (once; not the hot path)
-      m:get(0)
-      jit.flush()
-      jit.attach(watch, "trace")
-      local s = loop(2000)
-      jit.attach(watch)
-      assert.are.equal(2001000, s)
-      assert.is_true(compiled, "the get/set loop was not compiled")
-      assert.is_nil(stitched, "a trace stitched around a C function")
+        m:set(0, 0) -- builds the map's codecs (once; not the hot path)
+        m:get(0)
+        local util, vmdef = require "jit.util", require "jit.vmdef"
+        local started, events = {}, {}
+        jit.attach(function(what, tr, func, pc, code, reason)
+          local info = debug.getinfo(func, "S")
+          local where = info and (info.short_src .. ":" .. info.linedefined) or "?"
+          if what == "start" then
+            started[tr] = func == loop
+            events[#events + 1] = ("start %d %s"):format(tr, where)
+          elseif what == "stop" then
+            events[#events + 1] = ("stop %d %s%s"):format(tr, started[tr] and "loop " or "",
+              util.traceinfo(tr).linktype)
+          elseif what == "abort" then
+            local fmt = vmdef.traceerr[code]
+            events[#events + 1] = ("abort %d %s: %s"):format(tr, where,
+              type(fmt) == "string" and fmt:format(reason) or tostring(code))
+          end
+        end, "trace")
+        local s = loop(2000)
+        jit.attach(function() end, "trace")
+        print("sum " .. s)
+        for _, e in ipairs(events) do print(e) end
+        obj:close()
+      ]=])
+      local out, ok = h.capture(("'%s' '%s' '%s' 2>&1"):format(h.lua, script, h.bpf("maps")))
+      os.remove(script)
+      assert.is_true(ok, out)
+      assert.matches("sum 2001000\n", out, nil, true)
+      assert.matches("\nstop %d+ loop loop\n", out, nil, false) -- the loop compiled, looping
+      assert.is_nil(out:match("\nabort "), out)
+      assert.is_nil(out:match(" stitch\n"), out)
     end)
   end)
 
@@ -356,6 +376,63 @@ describe("queue and stack maps", function()
     assert.are.equal(2, s:pop())
     assert.are.equal(1, s:pop())
     s:close()
+  end)
+end)
+
+describe("keys and values that do not fit", function()
+  local obj
+
+  before_each(function()
+    obj = assert(ayac.load(h.bpf("maps")))
+  end)
+
+  after_each(function()
+    obj:close()
+  end)
+
+  local function refuses(f, msg)
+    local ok, err = pcall(f)
+    assert.is_false(ok)
+    assert.are.equal(msg, err)
+  end
+
+  it("are refused with the map, the part and the range, never truncated", function()
+    local m = obj:map("hash_u64")
+    local U32 = "does not fit in u32 (0..4294967295)"
+    refuses(function() m[2 ^ 32 + 7] = 1 end, "map 'hash_u64': key: 4294967303 " .. U32)
+    refuses(function() return m[2 ^ 32 + 7] end, "map 'hash_u64': key: 4294967303 " .. U32)
+    refuses(function() m:delete(-1) end, "map 'hash_u64': key: -1 " .. U32)
+    refuses(function() m[1] = -1 end,
+      "map 'hash_u64': value: -1 does not fit in u64 (0..18446744073709551615)")
+    refuses(function() m[1.5] = 1 end, "map 'hash_u64': key: 1.5 " .. U32 .. ": not an integer")
+    assert.are.equal(0, m:count()) -- nothing was written, 7 included
+    m[7] = 0xffffffffffffffffULL
+    assert.is_true(m[7] == 0xffffffffffffffffULL)
+    local hs = obj:map("hash_struct")
+    refuses(function() hs[{ id = 1, port = 70000 }] = { count = 1 } end,
+      "map 'hash_struct': key: struct spec_key: field 'port': 70000 does not fit in u16 (0..65535)")
+    refuses(function() hs[{ id = 1 }] = { count = 2 ^ 32 } end,
+      "map 'hash_struct': value: struct spec_value: field 'count': 4294967296 " .. U32)
+    local arr = obj:map("array_struct")
+    refuses(function() return arr[-1] end, "map 'array_struct': key: -1 " .. U32)
+    local pc = obj:map("percpu_array_u32")
+    refuses(function() pc[0] = 2 ^ 32 end, "map 'percpu_array_u32': value: 4294967296 " .. U32)
+    local ncpus = assert(ayac.num_possible_cpus())
+    local per = {}
+    for i = 1, ncpus do per[i] = i end
+    per[ncpus] = -5
+    refuses(function() pc[0] = per end, "map 'percpu_array_u32': value: -5 " .. U32)
+    assert.are.equal(0, pc[0][1]) -- refused whole
+    local lru = obj:map("lru_u64")
+    refuses(function() lru[-1LL] = 1 end,
+      "map 'lru_u64': key: -1LL does not fit in u64 (0..18446744073709551615)")
+    lru[0xffffffffffffffffULL] = 0x7fffffffffffffffLL
+    assert.is_true(lru[0xffffffffffffffffULL] == 0x7fffffffffffffffLL)
+    local q = assert(ayac.create_map({ type = "queue", value = "s8", max_entries = 4, name = "q8" }))
+    refuses(function() q:push(128) end, "map 'q8': value: 128 does not fit in s8 (-128..127)")
+    q:push(-128)
+    assert.are.equal(-128, q:pop())
+    q:close()
   end)
 end)
 

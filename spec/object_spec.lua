@@ -137,6 +137,38 @@ describe("object", function()
       obj:close()
     end)
 
+    it("refuses values that do not fit, before and after load, leaving the global as it was",
+      function()
+      local obj = assert(ayac.open(path))
+      local function refuses(name, v, msg)
+        local ok, err = pcall(obj.set_global, obj, name, v)
+        assert.is_false(ok, name)
+        assert.are.equal("object 'globals': global '" .. name .. "': " .. msg, err)
+      end
+      refuses("ro_step", 2 ^ 32 + 7, "4294967303 does not fit in u32 (0..4294967295)")
+      refuses("ro_step", -1, "-1 does not fit in u32 (0..4294967295)")
+      refuses("ro_step", 1.5, "1.5 does not fit in u32 (0..4294967295): not an integer")
+      refuses("ro_cfg", { flags = 65536 }, "struct spec_config: field 'flags': 65536 does not " ..
+        "fit in u16 (0..65535)")
+      refuses("data_name", { 65, 300 }, "300 does not fit in char (-128..255)")
+      assert.are.equal(1, obj:global("ro_step"))
+      assert.are.equal(0, obj:global("ro_cfg").flags)
+      assert(obj:load())
+      refuses("data_base", -1, "-1 does not fit in u64 (0..18446744073709551615)")
+      refuses("data_base", 2 ^ 64, "18446744073709551616 does not fit in u64 " ..
+        "(0..18446744073709551615)")
+      refuses("bss_counter", -1LL, "-1LL does not fit in u64 (0..18446744073709551615)")
+      assert.are.equal(100, obj:global("data_base"))
+      assert.is_true(obj:set_global("data_base", 0xffffffffffffffffULL))
+      assert.is_true(obj:global("data_base") == 0xffffffffffffffffULL)
+      obj:close()
+      -- opts.globals: raised at the caller, nothing left open
+      local ok, err = pcall(ayac.load, path, { globals = { ro_step = 2 ^ 32 + 7 } })
+      assert.is_false(ok)
+      assert.matches("global 'ro_step': 4294967303 does not fit in u32 (0..4294967295)", err,
+        nil, true)
+    end)
+
     it("refuses .rodata after load with EPERM, still reads it", function()
       local obj = assert(ayac.load(path, { globals = { ro_step = 9 } }))
       local msg = expect_fail("EPERM", obj:set_global("ro_step", 1))
@@ -308,7 +340,19 @@ describe("object", function()
         m[0] = m[0] + obj:global("bss_counter")
         obj:set_global("data_name", "abc")
         local _ = obj:program("on_getpid"):attach()
-        for _ in m:pairs() do end
+        local pairs52 = pcall(pairs, m)
+        -- Every way of iterating, hot enough for the JIT to compile traces that hold the
+        -- iterators: none may keep the object.
+        for _ = 1, 100 do
+          for _ in m:pairs() do end
+          if pairs52 then for _ in pairs(m) do end end -- where the VM honours __pairs
+          for _ in m:keys() do end
+          for _ in obj:maps() do end
+          for _ in obj:programs() do end
+          local _ = m:count() + #m:keys()
+          local _ = m:dump()
+        end
+        for _ in m:pairs() do break end -- left early
       end
       -- Each finalizer (link, program, object) resurrects what it holds for one more
       -- cycle, so a chain of them takes a few full collections.

@@ -224,6 +224,120 @@ int ayac_link_unpin(struct ayac_link *link, const char *path);
 struct ayac_link *ayac_link_from_pin(const char *path);
 int ayac_link_info(const struct ayac_link *link, struct bpf_link_info *info); /* info.c */
 
+/* What a link is attached to and through what, for link:info(). Strings are static. */
+struct ayac_link_desc {
+	const char *via;         /* "bpf_link", "perf_event", "netlink", "prog_attach",
+				  * "setsockopt" */
+	int ifindex;             /* xdp, tc, netkit: the interface; 0 otherwise */
+	const char *mode;        /* xdp: "skb", "drv", "hw" (NULL: the kernel's choice);
+				  * cgroup: "multi", "override", "single" */
+	const char *direction;   /* tc: "ingress", "egress"; netkit: "primary", "peer" */
+	__u32 handle, priority;  /* tc through netlink: the filter's */
+	__u32 attach_type;
+	bool has_attach_type;
+};
+const struct ayac_link_desc *ayac_link_desc(const struct ayac_link *link);
+
+/* ---- network, cgroup and socket attachments (attach/) ------------------------------ */
+
+/* The interface's index in the current network namespace; -ENODEV with the error set. */
+int ayac_ifindex(const char *ifname);
+/* A loaded program's name by id ("" and -ENOENT when there is none). */
+int ayac_prog_name_by_id(__u32 id, char *name, size_t size);
+
+enum ayac_xdp_mode { AYAC_XDP_AUTO, AYAC_XDP_SKB, AYAC_XDP_DRV, AYAC_XDP_HW };
+
+/* XDP on an interface: a bpf_link (Linux 5.9) unless netlink is asked for or replace is
+ * given, netlink IFLA_XDP otherwise. An occupied slot is refused (EBUSY, naming what
+ * occupies it); replace swaps that program (XDP_FLAGS_REPLACE) atomically. */
+struct ayac_xdp_opts {
+	const char *ifname;              /* or ifindex */
+	int ifindex;
+	enum ayac_xdp_mode mode;
+	const struct ayac_prog *replace; /* the program attached now (netlink) */
+	bool netlink;                    /* force IFLA_XDP over netlink */
+};
+struct ayac_link *ayac_attach_xdp(struct ayac_prog *prog, const struct ayac_xdp_opts *opts);
+
+/* Program ids attached to an interface by mode (0: none). */
+struct ayac_xdp_query {
+	int ifindex;
+	char ifname[16];
+	__u32 skb_id, drv_id, hw_id;
+};
+int ayac_xdp_query(const char *ifname, int ifindex, struct ayac_xdp_query *out);
+/* Every interface of the namespace with an XDP program (a netlink dump): *out is a
+ * malloc-ed array of *n entries. */
+int ayac_xdp_query_all(struct ayac_xdp_query **out, size_t *n);
+
+/* TC: a TCX link (Linux 6.6) unless netlink is asked for (or handle/priority given),
+ * else a clsact qdisc (created when missing, removed again on detach when ayac created
+ * it and no filter is left on it) and a cls_bpf filter in direct-action mode. */
+enum ayac_tc_dir { AYAC_TC_FROM_PROG = -1, AYAC_TC_INGRESS, AYAC_TC_EGRESS };
+enum ayac_rel { AYAC_REL_NONE, AYAC_REL_BEFORE, AYAC_REL_AFTER };
+struct ayac_tc_opts {
+	const char *ifname;              /* or ifindex */
+	int ifindex;
+	enum ayac_tc_dir direction;      /* AYAC_TC_FROM_PROG: tc/ingress, tcx/egress... */
+	__u32 handle, priority;          /* netlink: 0 lets the kernel choose */
+	enum ayac_rel where;             /* tcx: before/after relative (fd -1: first/last) */
+	int relative_fd;
+	bool relative_is_link;
+	bool netlink;                    /* force netlink (also when handle or priority) */
+};
+struct ayac_link *ayac_attach_tc(struct ayac_prog *prog, const struct ayac_tc_opts *opts);
+/* Netkit (Linux 6.7): peer false for the primary device's side. */
+struct ayac_link *ayac_attach_netkit(struct ayac_prog *prog, const struct ayac_tc_opts *opts,
+				     bool peer);
+
+struct ayac_tc_entry {
+	const char *via;                 /* "tcx" or "netlink" */
+	__u32 prog_id, link_id;          /* link_id: tcx links only */
+	__u32 handle, priority;          /* netlink filters only */
+	bool direct_action;
+	char name[64];                   /* the program's, or the filter's TCA_BPF_NAME */
+};
+/* What runs on an interface's ingress or egress: TCX programs in order, then cls_bpf
+ * filters (a netlink dump). *out is malloc-ed. */
+int ayac_tc_query(const char *ifname, int ifindex, enum ayac_tc_dir dir,
+		  struct ayac_tc_entry **out, size_t *n);
+
+enum ayac_cgroup_mode { AYAC_CGROUP_DEFAULT, AYAC_CGROUP_MULTI, AYAC_CGROUP_OVERRIDE,
+			AYAC_CGROUP_SINGLE };
+/* cgroup_* programs, sock_ops, lsm_cgroup on a cgroup v2 directory: a bpf_link (Linux
+ * 5.7) for the default and "multi", BPF_PROG_ATTACH with the mode's flags otherwise. */
+struct ayac_cgroup_opts {
+	const char *path;                /* or fd (>= 0) */
+	int fd;
+	enum ayac_cgroup_mode mode;
+	int attach_type;                 /* -1: the program's */
+};
+struct ayac_link *ayac_attach_cgroup(struct ayac_prog *prog, const struct ayac_cgroup_opts *opts);
+/* Programs attached to a cgroup for one attach type (effective: also inherited ones). */
+int ayac_cgroup_query(const char *path, int fd, enum bpf_attach_type type, bool effective,
+		      __u32 *ids, __u32 *count, __u32 *attach_flags);
+
+/* socket_filter (SO_ATTACH_BPF) and sk_reuseport (SO_ATTACH_REUSEPORT_EBPF) on a
+ * socket; the link keeps a dup of the socket fd until detached. */
+struct ayac_link *ayac_attach_socket(struct ayac_prog *prog, int sock_fd);
+/* sk_msg and sk_skb programs on a sockmap or sockhash (bpf_link from Linux 6.10,
+ * BPF_PROG_ATTACH before). */
+struct ayac_link *ayac_attach_sockmap(struct ayac_prog *prog, const struct ayac_map *map);
+/* lirc_mode2 on a lirc device (path, or fd >= 0). */
+struct ayac_link *ayac_attach_lirc(struct ayac_prog *prog, const char *path, int fd);
+/* sk_lookup and flow_dissector on a network namespace (path, or fd >= 0; NULL and -1:
+ * the calling thread's). */
+struct ayac_link *ayac_attach_netns(struct ayac_prog *prog, const char *path, int fd);
+/* netfilter programs (Linux 6.4) on a hook of the current network namespace. */
+struct ayac_netfilter_opts {
+	__u32 pf;                        /* NFPROTO_IPV4 (2), NFPROTO_IPV6 (10) */
+	__u32 hooknum;                   /* NF_INET_PRE_ROUTING (0) … POST_ROUTING (4) */
+	__s32 priority;
+	bool defrag;                     /* BPF_F_NETFILTER_IP_DEFRAG (Linux 6.6) */
+};
+struct ayac_link *ayac_attach_netfilter(struct ayac_prog *prog,
+					const struct ayac_netfilter_opts *opts);
+
 /* Resolve a symbol in an ELF executable or shared library to the file offset uprobes
  * take (symtab, then dynsym; "name@VERSION" accepted). */
 int ayac_elf_symbol_offset(const char *path, const char *symbol, __u64 *offset);
@@ -267,6 +381,8 @@ enum ayac_feature {
 	AYAC_FEAT_TCX,
 	AYAC_FEAT_NETKIT,
 	AYAC_FEAT_CGROUP_LINK,
+	AYAC_FEAT_XDP_LINK,          /* BPF_LINK_CREATE with BPF_XDP (Linux 5.9) */
+	AYAC_FEAT_SOCKMAP_LINK,      /* BPF_LINK_CREATE for sk_msg/sk_skb (Linux 6.10) */
 	AYAC_FEAT__COUNT
 };
 
@@ -285,5 +401,8 @@ int ayac_feature_helper(enum bpf_prog_type type, int helper_id);
 const char *ayac_tracefs(void);
 /* Make sure bpffs is mounted at /sys/fs/bpf. */
 int ayac_ensure_bpffs(void);
+
+/* ---- events: ring buffer, perf buffer, user ring buffer (events/) ---------------- */
+#include <ayac/events.h>
 
 #endif

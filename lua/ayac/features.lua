@@ -23,7 +23,8 @@
 --                  -- to the kernel log (bpftool leaves them out too).
 --     btf        = { btf, btf_func, btf_global_func, btf_datasec, btf_zero_datasec,
 --                    btf_float, btf_decl_tag, btf_type_tag, btf_enum64 },
---     links      = { perf_link, kprobe_multi, uprobe_multi, tcx, netkit, cgroup_link },
+--     links      = { perf_link, kprobe_multi, uprobe_multi, tcx, netkit, cgroup_link,
+--                    xdp_link, sockmap_link },
 --     misc       = { prog_name, global_data, array_mmap, probe_read_kernel, bpf_cookie,
 --                    bounded_loops, bpf_loop, ringbuf, memcg_account, cpumap_prog_id,
 --                    devmap_prog_id, jit, unpriv_bpf,
@@ -49,7 +50,7 @@ local core = require "ayac.core"
 local M = {}
 
 local LINKS = { perf_link = true, kprobe_multi = true, uprobe_multi = true, tcx = true,
-	netkit = true, cgroup_link = true }
+	netkit = true, cgroup_link = true, xdp_link = true, sockmap_link = true }
 -- Helpers whose probe writes to the kernel log.
 local NOISY = { trace_printk = true, trace_vprintk = true, probe_write_user = true }
 local SECTIONS = { "prog_types", "map_types", "helpers", "btf", "links", "misc" }

@@ -13,6 +13,9 @@ local M = {
 	map_from_pin = core.map_from_pin,
 	map_from_id = core.map_from_id,
 	link_from_pin = core.link_from_pin,
+	xdp_query = core.xdp_query,
+	tc_query = core.tc_query,
+	cgroup_query = core.cgroup_query,
 	create_map = map.create_map,
 	errname = core.errname,
 	num_possible_cpus = core.num_possible_cpus,
@@ -20,6 +23,10 @@ local M = {
 
 -- Submodules loaded on first use (ayac.btf parses vmlinux lazily anyway).
 local lazy = { btf = "ayac.btf", codec = "ayac.codec", features = "ayac.features" }
+-- Event functions (lua/ayac/events.lua, lua/ayac/log.lua), loaded on first use too.
+local lazy_fn = { ringbuf = "ayac.events", perfbuf = "ayac.events", user_ringbuf = "ayac.events",
+	poll = "ayac.events", sleep = "ayac.events", trace_pipe = "ayac.events",
+	logger = "ayac.log" }
 
 return setmetatable(M, {
 	__index = function(t, k)
@@ -28,6 +35,12 @@ return setmetatable(M, {
 			local mod = require(name)
 			rawset(t, k, mod)
 			return mod
+		end
+		name = lazy_fn[k]
+		if name then
+			local f = require(name)[k]
+			rawset(t, k, f)
+			return f
 		end
 	end,
 })

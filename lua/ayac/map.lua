@@ -33,9 +33,18 @@ local ENOENT = fast.ENOENT
 
 local M = {}
 
-local codec_mod
+local codec_mod, encode_key, encode_value
 local function codec()
-	codec_mod = codec_mod or require "ayac.codec"
+	if not codec_mod then
+		codec_mod = require "ayac.codec"
+		-- A value the codec refuses names the map and the part of the element.
+		codec_mod.context(encode_key, function(l, msg)
+			return ("map '%s': key: %s"):format(l.st and l.st.name or "?", msg), true
+		end)
+		codec_mod.context(encode_value, function(l, msg)
+			return ("map '%s': value: %s"):format(l.st and l.st.name or "?", msg), true
+		end)
+	end
 	return codec_mod
 end
 
@@ -44,8 +53,11 @@ local FIELDS = { name = true, type = true, key_size = true, value_size = true,
 	max_entries = true, flags = true }
 -- Maps whose elements always exist: clear() zeroes them instead of deleting.
 local ZEROED = { array = true, percpu_array = true }
--- Maps whose values are fds of other objects: set takes handles, get returns ids.
-local FD_VALUES = { prog_array = true, array_of_maps = true, hash_of_maps = true }
+-- Maps whose values are fds of other objects: set takes handles (or, for socket maps,
+-- socket fds and objects with getfd() such as LuaSocket's), get returns ids (socket
+-- maps: socket cookies, when the value is 8 bytes).
+local FD_VALUES = { prog_array = true, array_of_maps = true, hash_of_maps = true,
+	sockmap = true, sockhash = true, reuseport_sockarray = true }
 
 local states = setmetatable({}, { __mode = "k" })   -- map handle -> element state
 local overrides = setmetatable({}, { __mode = "k" }) -- map handle -> { key=, value= }
@@ -90,8 +102,8 @@ local function btf_codec(lay, id, size)
 			return c
 		end
 	end
-	if size == 4 and FD_VALUES[lay.type] then
-		return codec().named("u32")
+	if FD_VALUES[lay.type] and (size == 4 or size == 8) then
+		return codec().named(size == 4 and "u32" or "u64")
 	end
 	return codec().raw(size)
 end
@@ -138,7 +150,7 @@ end
 
 local function decode_value(st, buf)
 	if not st.percpu then
-		return st.vdec(buf)
+		return (st.vdec(buf))
 	end
 	local t, dec, stride = {}, st.vdec, st.stride
 	for i = 0, st.ncpus - 1 do
@@ -147,13 +159,23 @@ local function decode_value(st, buf)
 	return t
 end
 
-local function encode_value(st, v, buf)
-	if st.fdvalues and type(v) == "userdata" then
-		v = v:fd()
+-- The fd behind a value of an fd map: a handle's fd(), or a socket object's getfd().
+local function fd_of(v)
+	local ok, getfd = pcall(function() return v.getfd end)
+	if ok and type(getfd) == "function" then
+		return v:getfd()
+	end
+	return v:fd()
+end
+
+function encode_value(st, v, buf)
+	local tv = type(v)
+	if st.fdvalues and (tv == "userdata" or tv == "table") then
+		v = fd_of(v)
 	end
 	ffi_fill(buf, st.vbufsize)
 	if not st.percpu then
-		return st.venc(v, buf)
+		return (st.venc(v, buf))
 	end
 	local n, stride, enc = st.ncpus, st.stride, st.venc
 	if type(v) == "table" and #v == n and (not st.vlist or type(v[1]) == "table") then
@@ -168,7 +190,7 @@ local function encode_value(st, v, buf)
 	end
 end
 
-local function encode_key(st, k, buf)
+function encode_key(st, k, buf)
 	ffi_fill(buf, st.ksize)
 	st.kenc(k, buf)
 end
@@ -188,7 +210,7 @@ local function get(m, k)
 		end
 		return fail(st, "lookup", rc)
 	end
-	return decode_value(st, vbuf)
+	return (decode_value(st, vbuf))
 end
 
 local function flags_value(flags)
@@ -251,47 +273,58 @@ local function check_fd(st, op, m)
 	return fd
 end
 
--- Walks the keys with their own buffers (so the loop body may use the map), calling
--- visit(cur_key_buffer, fd) for each; visit returns true to stop.
-local function walk(m, op, visit)
+-- Iteration keeps its state in a plain table handed along by the generic for (the map,
+-- its element state, key and value buffers of its own, so the loop body may use the
+-- map), stepped by functions of this module: no closure over the map handle. A
+-- compiled trace holds the functions it calls as constants for as long as it lives; a
+-- closure holding the handle would keep the whole object open (programs, maps, links)
+-- until the JIT flushed that trace.
+local function walker(m, op)
 	local st = states[m] or build(m)
 	local ks = math_max(st.ksize, 1)
-	local cur, nxt = ffi_new(u8arr, ks), ffi_new(u8arr, ks)
-	local started = false
-	return st, function()
-		local fd = check_fd(st, op, m)
-		local rc = lib.ayac_fast_next_key(fd, started and cur or nil, nxt)
-		if rc == -ENOENT then
-			return false
-		elseif rc ~= 0 then
-			local _, msg = fail(st, op, rc)
+	return { m = m, st = st, op = op, cur = ffi_new(u8arr, ks), nxt = ffi_new(u8arr, ks),
+		started = false }
+end
+
+-- The next key into w.cur: true and the map's fd, or false at the end.
+local function step(w)
+	local st = w.st
+	local fd = check_fd(st, w.op, w.m)
+	local rc = lib.ayac_fast_next_key(fd, w.started and w.cur or nil, w.nxt)
+	if rc == -ENOENT then
+		return false
+	elseif rc ~= 0 then
+		local _, msg = fail(st, w.op, rc)
+		error(msg, 3)
+	end
+	w.started = true
+	ffi_copy(w.cur, w.nxt, st.ksize)
+	return true, fd
+end
+
+local function pairs_next(w)
+	while w.m do
+		local more, fd = step(w)
+		if not more then
+			w.m = nil -- the end: the state holds no handle any more
+			return nil
+		end
+		local rc = lib.ayac_fast_lookup(fd, w.cur, w.vbuf)
+		if rc == 0 then
+			local st = w.st
+			return st.kdec(w.cur), decode_value(st, w.vbuf)
+		elseif rc ~= -ENOENT then -- ENOENT: deleted since next_key, go on
+			local _, msg = fail(w.st, "pairs", rc)
 			error(msg, 2)
 		end
-		started = true
-		ffi_copy(cur, nxt, st.ksize)
-		return true, cur, fd
 	end
+	return nil
 end
 
 function methods.pairs(m)
-	local vbuf
-	local st, step = walk(m, "pairs")
-	vbuf = ffi_new(u8arr, st.vbufsize)
-	return function()
-		while true do
-			local more, cur, fd = step()
-			if not more then
-				return nil
-			end
-			local rc = lib.ayac_fast_lookup(fd, cur, vbuf)
-			if rc == 0 then
-				return st.kdec(cur), decode_value(st, vbuf)
-			elseif rc ~= -ENOENT then -- ENOENT: deleted since next_key, go on
-				local _, msg = fail(st, "pairs", rc)
-				error(msg, 2)
-			end
-		end
-	end
+	local w = walker(m, "pairs")
+	w.vbuf = ffi_new(u8arr, w.st.vbufsize)
+	return pairs_next, w, nil
 end
 
 -- m:keys() is an array of keys that is also callable as an iterator:
@@ -306,23 +339,19 @@ local keys_mt = {
 }
 
 function methods.keys(m)
-	local st, step = walk(m, "keys")
-	local t, n = {}, 0
-	while true do
-		local more, cur = step()
-		if not more then
-			break
-		end
+	local w = walker(m, "keys")
+	local t, n, kdec = {}, 0, w.st.kdec
+	while step(w) do
 		n = n + 1
-		t[n] = st.kdec(cur)
+		t[n] = kdec(w.cur)
 	end
 	return setmetatable(t, keys_mt)
 end
 
 function methods.count(m)
-	local _, step = walk(m, "count")
+	local w = walker(m, "count")
 	local n = 0
-	while step() do
+	while step(w) do
 		n = n + 1
 	end
 	return n
@@ -355,14 +384,10 @@ function methods.clear(m)
 		end
 		return true
 	end
-	local _, step = walk(m, "clear")
+	local w = walker(m, "clear")
 	local ks = {}
-	while true do
-		local more, cur = step()
-		if not more then
-			break
-		end
-		ks[#ks + 1] = ffi_string(cur, st.ksize)
+	while step(w) do
+		ks[#ks + 1] = ffi_string(w.cur, st.ksize)
 	end
 	for i = 1, #ks do
 		rc = lib.ayac_fast_delete(fd, ks[i])
@@ -395,7 +420,7 @@ local function next_value(m, op, call)
 		end
 		return fail(st, op, rc)
 	end
-	return decode_value(st, st.vbuf)
+	return (decode_value(st, st.vbuf))
 end
 
 function methods.peek(m)

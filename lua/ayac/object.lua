@@ -17,7 +17,16 @@ local M = {}
 
 local codec_mod
 local function codec()
-	codec_mod = codec_mod or require "ayac.codec"
+	if not codec_mod then
+		codec_mod = require "ayac.codec"
+		-- A value the codec refuses names the object and the global.
+		codec_mod.context(methods.set_global, function(l, msg)
+			local obj = l.obj
+			local oname = obj and select(2, pcall(function() return obj.name end)) or "?"
+			return ("object '%s': global '%s': %s"):format(tostring(oname), tostring(l.name), msg),
+				true
+		end)
+	end
 	return codec_mod
 end
 
@@ -75,13 +84,13 @@ function methods.global(obj, name)
 	end
 	local c = global_codec(obj, name, size, tid)
 	if p then
-		return c.decode(ffi.cast(u8p, p))
+		return (c.decode(ffi.cast(u8p, p)))
 	end
 	local buf, err, code = read_value(map)
 	if not buf then
 		return nil, err, code
 	end
-	return c.decode(buf + off)
+	return (c.decode(buf + off))
 end
 
 function methods.set_global(obj, name, v)

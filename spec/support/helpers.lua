@@ -4,6 +4,9 @@ local M = {}
 M.root = os.getenv("AYAC_ROOT") or "."
 M.build = os.getenv("AYAC_BUILD") or (M.root .. "/build")
 M.bin = os.getenv("AYAC_BIN") or (M.root .. "/ayac")
+-- The interpreter these specs run in (luajit, or the sanitizer host binary), with the
+-- environment scripts/run-specs exported (LUA_PATH, LUA_CPATH, AYAC_BUILD).
+M.lua = os.getenv("AYAC_SPEC_LUA") or "luajit"
 
 function M.bpf(name)
   return M.build .. "/spec/bpf/" .. name .. ".bpf.o"

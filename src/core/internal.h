@@ -148,6 +148,21 @@ enum ayac_link_kind {
 	AYAC_LINK_BPF,         /* a bpf_link fd (BPF_LINK_CREATE, BPF_RAW_TRACEPOINT_OPEN) */
 	AYAC_LINK_PERF_LINK,   /* bpf_link over a perf event: both fds */
 	AYAC_LINK_PERF_IOCTL,  /* perf event with PERF_EVENT_IOC_SET_BPF: perf fd only */
+	AYAC_LINK_KEPT,        /* the kernel keeps it without an fd (netlink XDP/TC,
+				* BPF_PROG_ATTACH, a socket option): ops remove it */
+};
+
+struct ayac_link;
+
+/* How an AYAC_LINK_KEPT attachment goes (attach/). */
+struct ayac_link_ops {
+	/* Remove the attachment from the kernel: 0, or -errno with the error set. Called
+	 * once, in the process that attached. */
+	int (*detach)(struct ayac_link *link);
+	/* Free priv and the fds in it (after detach, or in a forked child without it). */
+	void (*release)(struct ayac_link *link);
+	/* Remove it at process exit too: the kernel would keep it past the process. */
+	bool at_exit;
 };
 
 struct ayac_link {
@@ -158,6 +173,14 @@ struct ayac_link {
 	bool pinned;
 	struct ayac_prog *prog;      /* NULL once its object is closed */
 	struct ayac_link *next;      /* in prog->obj->links */
+	struct ayac_link_desc desc;  /* what it is attached to, for info() */
+
+	/* AYAC_LINK_KEPT only */
+	const struct ayac_link_ops *ops;
+	void *priv;
+	bool kept;                   /* attached: ops->detach still to run */
+	int owner_pid;               /* the process that attached (fork safety) */
+	struct ayac_link *kept_next; /* in the process-wide list removed at exit */
 };
 
 #endif

@@ -1,10 +1,18 @@
-/* Links: what an attach leaves behind (a bpf_link fd, a perf event fd, or both), and
- * their life: detach, pin, and release when the object that made them is closed.
+/* Links: what an attach leaves behind (a bpf_link fd, a perf event fd, or both, or an
+ * attachment the kernel keeps without an fd), and their life: detach, pin, and release
+ * when the object that made them is closed.
  *
  * A link keeps a pointer to its program only while the program's object is open; once
  * the object is closed the link is unhooked (prog NULL), so a link freed later never
- * touches freed memory. */
+ * touches freed memory.
+ *
+ * Attachments the kernel keeps without an fd (netlink XDP and TC, BPF_PROG_ATTACH) would
+ * outlive the process. They are also on a process-wide list that an atexit handler
+ * walks: a script that ends with os.exit() or an embedding program that exits without
+ * closing its objects still leaves nothing behind. Only SIGKILL (and other deaths
+ * without exit handlers) can leave them; bpf_links go with their last fd even then. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -44,6 +52,7 @@ struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind
 	link->what = what;
 	link->fd = fd;
 	link->perf_fd = perf_fd;
+	link->desc.via = kind == AYAC_LINK_PERF_IOCTL ? "perf_event" : "bpf_link";
 	link->prog = prog;
 	link->next = prog->obj->links;
 	prog->obj->links = link;
@@ -51,6 +60,124 @@ struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind
 fail:
 	close_fd(&fd);
 	close_fd(&perf_fd);
+	return NULL;
+}
+
+/* ---- attachments removed at exit ---------------------------------------------------- */
+
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
+static struct ayac_link *kept_head;
+
+static void kept_remove(struct ayac_link *link)
+{
+	struct ayac_link **pp;
+
+	pthread_mutex_lock(&kept_lock);
+	for (pp = &kept_head; *pp; pp = &(*pp)->kept_next) {
+		if (*pp == link) {
+			*pp = link->kept_next;
+			break;
+		}
+	}
+	link->kept_next = NULL;
+	pthread_mutex_unlock(&kept_lock);
+}
+
+/* Runs the kernel-side removal once, in the process that attached: a forked child that
+ * frees its copy of the link must not take the parent's attachment away. */
+static int kept_detach(struct ayac_link *link)
+{
+	int err = 0;
+
+	if (!link->kept)
+		return 0;
+	if (link->owner_pid == (int)getpid())
+		err = link->ops->detach(link);
+	if (err == 0 || link->owner_pid != (int)getpid()) {
+		link->kept = false;
+		if (link->ops->at_exit)
+			kept_remove(link);
+		/* The fds it kept (a program, a cgroup, a socket) go now, not when the
+		 * handle is collected: a closed object leaves nothing in the kernel. */
+		if (link->ops->release)
+			link->ops->release(link);
+	}
+	return err;
+}
+
+void ayac_link_kept_gone(struct ayac_link *link)
+{
+	if (!link || !link->kept)
+		return;
+	link->kept = false;
+	if (link->ops->at_exit)
+		kept_remove(link);
+	if (link->ops->release)
+		link->ops->release(link);
+}
+
+/* At exit (also when the library is unloaded): remove what is still attached. The
+ * links stay allocated; their handles find them detached. */
+static void kept_at_exit(void)
+{
+	struct ayac_link *link, *next;
+	int pid = (int)getpid();
+
+	pthread_mutex_lock(&kept_lock);
+	link = kept_head;
+	kept_head = NULL;
+	pthread_mutex_unlock(&kept_lock);
+	for (; link; link = next) {
+		next = link->kept_next;
+		link->kept_next = NULL;
+		if (link->kept && link->owner_pid == pid)
+			link->ops->detach(link);
+		link->kept = false;
+	}
+}
+
+static void kept_register_exit(void)
+{
+	atexit(kept_at_exit);
+}
+
+struct ayac_link *ayac_link_new_kept(struct ayac_prog *prog, const char *what,
+				     const struct ayac_link_ops *ops, void *priv)
+{
+	struct ayac_link *link = NULL;
+
+	if (!prog || !prog->obj || !ops) {
+		ayac_seterr(EINVAL, "the program belongs to no object");
+		goto fail;
+	}
+	link = ayac_calloc(1, sizeof(*link));
+	if (!link)
+		goto fail;
+	link->kind = AYAC_LINK_KEPT;
+	link->what = what;
+	link->fd = -1;
+	link->perf_fd = -1;
+	link->ops = ops;
+	link->priv = priv;
+	link->kept = true;
+	link->owner_pid = (int)getpid();
+	link->prog = prog;
+	link->next = prog->obj->links;
+	prog->obj->links = link;
+	if (ops->at_exit) {
+		pthread_once(&kept_once, kept_register_exit);
+		pthread_mutex_lock(&kept_lock);
+		link->kept_next = kept_head;
+		kept_head = link;
+		pthread_mutex_unlock(&kept_lock);
+	}
+	return link;
+fail:
+	if (ops && ops->release) {
+		struct ayac_link tmp = { .priv = priv };
+		ops->release(&tmp);
+	}
 	return NULL;
 }
 
@@ -83,6 +210,8 @@ int ayac_link_detach(struct ayac_link *link)
 {
 	if (!link)
 		return 0;
+	if (link->kind == AYAC_LINK_KEPT)
+		return kept_detach(link);
 	if (link->pinned)
 		link_force_detach(link);
 	link_close_fds(link);
@@ -111,6 +240,16 @@ void ayac_link_free(struct ayac_link *link)
 		return;
 	/* Pinned or not, only the fds go: a pin keeps the kernel's link alive by itself. */
 	link_close_fds(link);
+	if (link->kind == AYAC_LINK_KEPT) {
+		if (kept_detach(link) < 0) {
+			/* Nothing more can be done for it; keep the exit list consistent. */
+			link->kept = false;
+			if (link->ops->at_exit)
+				kept_remove(link);
+		}
+		if (link->ops->release)
+			link->ops->release(link);
+	}
 	link_unhook(link);
 	free(link);
 }
@@ -124,7 +263,12 @@ int ayac_link_fd(const struct ayac_link *link)
 
 bool ayac_link_attached(const struct ayac_link *link)
 {
-	return link && (link->fd >= 0 || link->perf_fd >= 0);
+	return link && (link->fd >= 0 || link->perf_fd >= 0 || link->kept);
+}
+
+const struct ayac_link_desc *ayac_link_desc(const struct ayac_link *link)
+{
+	return link ? &link->desc : NULL;
 }
 
 const char *ayac_link_kind(const struct ayac_link *link)
@@ -143,6 +287,11 @@ int ayac_link_pin(struct ayac_link *link, const char *path)
 	if (!ayac_link_attached(link))
 		return ayac_seterr(EBADF, "pin %s link at '%s': the link is detached",
 				   ayac_link_kind(link), path);
+	if (link->kind == AYAC_LINK_KEPT)
+		return ayac_seterr(EOPNOTSUPP,
+				   "pin %s link at '%s': attached through %s, which leaves no "
+				   "bpf_link to pin (the attachment stays until detached)",
+				   ayac_link_kind(link), path, link->desc.via);
 	if (link->fd < 0)
 		/* PERF_EVENT_IOC_SET_BPF leaves no bpf_link to pin (kernel before 5.15). */
 		return ayac_seterr(EOPNOTSUPP,
@@ -205,6 +354,11 @@ void ayac_links_release_obj(struct ayac_obj *obj)
 		 * object, and the handle may still pin, unpin or read it. */
 		if (!link->pinned)
 			link_close_fds(link);
+		if (link->kind == AYAC_LINK_KEPT && kept_detach(link) < 0) {
+			link->kept = false; /* the object is going: no later chance */
+			if (link->ops->at_exit)
+				kept_remove(link);
+		}
 		link->next = NULL;
 		link->prog = NULL;
 	}

@@ -217,15 +217,6 @@ static int create_fresh(struct ayac_map *map, int btf_fd)
 	if (map->kind != AYAC_MAP_USER) /* mmap-able unless the kernel surely refuses (< 5.5) */
 		map->def.map_flags |= (ayac_feature(AYAC_FEAT_ARRAY_MMAP) ? BPF_F_MMAPABLE : 0) |
 				      (map_is_readonly(map) ? BPF_F_RDONLY_PROG : 0);
-	if (map->def.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
-		/* libbpf's defaults: one slot per CPU, keyed and valued by an int (an fd). */
-		if (map->def.max_entries == 0)
-			map->def.max_entries = (__u32)ayac_num_possible_cpus();
-		if (map->def.key_size == 0)
-			map->def.key_size = sizeof(int);
-		if (map->def.value_size == 0)
-			map->def.value_size = sizeof(int);
-	}
 	fd = sys_map_create(map, btf_fd, map->inner ? map->inner->fd : -1);
 	/* Older kernels refuse some BTF descriptions (libbpf retries the same way). */
 	if (fd < 0 && btf_fd >= 0)
@@ -289,12 +280,39 @@ static int create_pinned(struct ayac_map *map, int btf_fd)
 			   map->name, map->pin_path, PIN_RACE_ROUNDS);
 }
 
+/* Sizes as libbpf gives them, before a pinned map is compared or a new one created:
+ * ring buffers round up to a page-size multiple that is a power of two (objects
+ * declare `max_entries 8` and mean "small"); a perf event array gets one slot per
+ * possible CPU, keyed and valued by an int (an fd). */
+static void apply_size_rules(struct ayac_map *map)
+{
+	struct ayac_map_def *d = &map->def;
+	__u64 page = (__u64)sysconf(_SC_PAGESIZE), n;
+	int ncpu;
+
+	if ((d->type == BPF_MAP_TYPE_RINGBUF || d->type == BPF_MAP_TYPE_USER_RINGBUF) &&
+	    d->max_entries) {
+		for (n = page; n < d->max_entries; n *= 2)
+			;
+		if (n <= 1u << 31) /* larger: leave it for the kernel to refuse */
+			d->max_entries = (__u32)n;
+	} else if (d->type == BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
+		if (d->max_entries == 0 && (ncpu = ayac_num_possible_cpus()) > 0)
+			d->max_entries = (__u32)ncpu;
+		if (d->key_size == 0)
+			d->key_size = sizeof(int);
+		if (d->value_size == 0)
+			d->value_size = sizeof(int);
+	}
+}
+
 int ayac_map_create_in_kernel(struct ayac_map *map)
 {
 	int btf_fd, err;
 
 	if (map->fd >= 0)
 		return 0;
+	apply_size_rules(map);
 	if ((err = resolve_pin_path(map)))
 		return err;
 	btf_fd = ayac_obj_btf_fd(map->obj);

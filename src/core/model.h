@@ -22,6 +22,14 @@ void ayac_prog_destroy(struct ayac_prog *prog);
 
 /* ---- links (link.c) ---- */
 
+/* A link for an attachment the kernel keeps without an fd; registered with the
+ * program's object and, when ops->at_exit, with the list removed at process exit.
+ * Takes priv (ops->release frees it on failure too). */
+struct ayac_link *ayac_link_new_kept(struct ayac_prog *prog, const char *what,
+				     const struct ayac_link_ops *ops, void *priv);
+/* A kept link whose attachment is gone by other means (replaced): it is detached now,
+ * without asking the kernel. */
+void ayac_link_kept_gone(struct ayac_link *link);
 /* Wraps fds into a link registered with the program's object. Takes ownership of the
  * fds (closes them on failure). */
 struct ayac_link *ayac_link_new(struct ayac_prog *prog, enum ayac_link_kind kind,

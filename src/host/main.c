@@ -1,7 +1,9 @@
 /* ./ayac: LuaJIT with ayac built in. Behaves like luajit for a script and its
  * arguments (so busted can run under it), plus -e, -l, -i, a REPL on a terminal and a
- * script from stdin otherwise. Ctrl-C raises "interrupted" in the running Lua code
- * (exit status 130); lua_close at exit closes objects and detaches links. */
+ * script from stdin otherwise. Ctrl-C (SIGINT) and SIGTERM raise "interrupted" in the
+ * running Lua code (exit status 130 and 143); lua_close at exit closes objects and
+ * detaches links, including the attachments the kernel would keep (netlink XDP/TC,
+ * BPF_PROG_ATTACH). */
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,7 +29,11 @@ __attribute__((used)) static void *const ffi_exports[] = {
 };
 
 static lua_State *main_L;
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted; /* the signal: SIGINT or SIGTERM */
+/* Depth of host_docall's protected calls. The hook raises a Lua error, which outside a
+ * pcall (luaL_openlibs, the arg table, __gc finalizers run by lua_close) would be an
+ * unprotected error: LuaJIT panics and aborts. So the handler arms it only inside. */
+static volatile sig_atomic_t protected_depth;
 
 /* The hook stays armed until the error reaches the top level: a pcall on the way (a
  * library probing with pcall while the script starts) would otherwise swallow the
@@ -44,12 +50,13 @@ static void arm_stop_hook(lua_State *L)
 }
 
 /* A second Ctrl-C while the first has not been noticed yet kills as usual. Before the
- * Lua state exists only the flag is set; the next call raises at once. */
+ * Lua state exists only the flag is set; the next call raises at once. SIGTERM is
+ * handled the same way, so that `kill PID` detaches too. */
 static void on_sigint(int sig)
 {
 	signal(sig, SIG_DFL);
-	interrupted = 1;
-	if (main_L)
+	interrupted = sig;
+	if (main_L && protected_depth > 0)
 		arm_stop_hook(main_L);
 }
 
@@ -64,6 +71,7 @@ static void catch_sigint(void)
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 bool host_interrupted(void)
@@ -99,9 +107,11 @@ int host_docall(lua_State *L, int narg, int nres)
 	lua_pushcfunction(L, traceback);
 	lua_insert(L, base);
 	catch_sigint(); /* again: the last Ctrl-C put back the default */
+	protected_depth++;
 	if (interrupted)
 		arm_stop_hook(L); /* it came before this call: stop at its first step */
 	status = lua_pcall(L, narg, nres, base);
+	protected_depth--;
 	lua_sethook(L, NULL, 0, 0);
 	lua_remove(L, base);
 	return status;
@@ -387,6 +397,6 @@ int main(int argc, char **argv)
 	r.status = run_main(L, &r);
 	lua_close(L);
 	if (r.status && interrupted)
-		return 130;
+		return 128 + interrupted;
 	return r.status;
 }

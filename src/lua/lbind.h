@@ -76,6 +76,12 @@ void lbind_push_prog(lua_State *L, struct ayac_prog *prog, int obj_idx);
 void lbind_push_map(lua_State *L, struct ayac_map *map, int obj_idx); /* obj_idx 0: standalone, owned */
 void lbind_push_link(lua_State *L, struct ayac_link *link, int prog_idx);
 
+/* prog:attach(target) for networking, cgroup and socket programs (lattach.c): the link,
+ * or NULL with the core's error set. Raises for a target of the wrong shape. */
+struct ayac_link *lattach_target(lua_State *L, struct ayac_prog *prog);
+/* ayac.xdp_query, ayac.tc_query, ayac.cgroup_query (lattach_query.c). */
+void lbind_open_attach_query(lua_State *L, int module_idx);
+
 int luaopen_ayac_core(lua_State *L);
 
 #endif

@@ -55,17 +55,43 @@ static void set_int(lua_State *L, const char *key, lua_Number n)
 	lua_setfield(L, -2, key);
 }
 
-/* Minimal: what every link has, plus the kernel's view when there is a bpf_link. */
+static void set_str(lua_State *L, const char *key, const char *s)
+{
+	if (!s)
+		return;
+	lua_pushstring(L, s);
+	lua_setfield(L, -2, key);
+}
+
+/* Where the link is attached and through what (via = "bpf_link", "netlink", …). */
+static void push_desc(lua_State *L, const struct ayac_link_desc *d)
+{
+	set_str(L, "via", d->via);
+	if (d->ifindex)
+		set_int(L, "ifindex", d->ifindex);
+	set_str(L, "mode", d->mode);
+	set_str(L, "direction", d->direction);
+	if (d->handle || d->priority) {
+		set_int(L, "handle", d->handle);
+		set_int(L, "priority", d->priority);
+	}
+	if (d->has_attach_type)
+		set_str(L, "attach_type", ayac_attach_type_name(d->attach_type));
+}
+
+/* What every link has, where it is attached, plus the kernel's view when there is a
+ * bpf_link. */
 static int link_info(lua_State *L)
 {
 	struct ayac_link *link = lbind_check(L, 1, LBIND_LINK);
 	struct bpf_link_info info;
 
-	lua_createtable(L, 0, 6);
+	lua_createtable(L, 0, 12);
 	lua_pushstring(L, ayac_link_kind(link));
 	lua_setfield(L, -2, "kind");
 	lua_pushboolean(L, ayac_link_attached(link));
 	lua_setfield(L, -2, "attached");
+	push_desc(L, ayac_link_desc(link));
 	if (ayac_link_fd(link) >= 0 && ayac_link_info(link, &info) == 0) {
 		set_int(L, "id", info.id);
 		set_int(L, "type", info.type);

@@ -19,11 +19,21 @@ static int l_num_possible_cpus(lua_State *L)
 	return 1;
 }
 
+/* core._interrupt_point(): does nothing, but as a Lua C function it is never compiled
+ * into a trace: lua/ayac/events.lua calls it after each wait so that the interrupt
+ * hook a Ctrl-C handler armed (the host's, or luajit's) runs there and then. */
+static int l_interrupt_point(lua_State *L)
+{
+	(void)L;
+	return 0;
+}
+
 int luaopen_ayac_core(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "errname", l_errname },
 		{ "num_possible_cpus", l_num_possible_cpus },
+		{ "_interrupt_point", l_interrupt_point },
 		{ NULL, NULL },
 	};
 	int mod;
@@ -39,6 +49,7 @@ int luaopen_ayac_core(lua_State *L)
 	lbind_open_map(L, mod);
 	lbind_open_link(L, mod);
 	lbind_open_features(L, mod);
+	lbind_open_attach_query(L, mod);
 	lua_settop(L, mod);
 	return 1;
 }

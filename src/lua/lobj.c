@@ -220,41 +220,50 @@ static int obj_field(lua_State *L)
 	return 1;
 }
 
-/* The iterator of obj:programs() / obj:maps(): upvalues object, index, is_map. */
-static int iter_next(lua_State *L)
+/* The iterators of obj:programs() / obj:maps(): for name, handle in ... do, with the
+ * object as the generic for's state and the previous name as its control value. No
+ * closure over the object: a compiled trace keeps the functions it calls for as long
+ * as it lives, and a closure would keep the object open with it. */
+static int iter_next(lua_State *L, bool maps)
 {
-	struct ayac_obj *obj = check_obj(L, lua_upvalueindex(1));
-	size_t i = (size_t)lua_tointeger(L, lua_upvalueindex(2));
-	bool maps = lua_toboolean(L, lua_upvalueindex(3));
+	struct ayac_obj *obj = check_obj(L, 1);
+	const char *prev = lua_isnil(L, 2) ? NULL : luaL_checkstring(L, 2);
+	size_t i = 0, n = maps ? ayac_obj_map_cnt(obj) : ayac_obj_prog_cnt(obj);
 	void *h;
 
-	if (i >= (maps ? ayac_obj_map_cnt(obj) : ayac_obj_prog_cnt(obj)))
+	if (prev) {
+		for (; i < n; i++) {
+			h = maps ? (void *)ayac_obj_map_at(obj, i) : (void *)ayac_obj_prog_at(obj, i);
+			if (strcmp(maps ? ayac_map_name(h) : ayac_prog_name(h), prev) == 0)
+				break;
+		}
+		i++; /* past the previous one (past the end when it has gone) */
+	}
+	if (i >= n)
 		return 0;
-	lua_pushinteger(L, (lua_Integer)i + 1);
-	lua_replace(L, lua_upvalueindex(2));
 	h = maps ? (void *)ayac_obj_map_at(obj, i) : (void *)ayac_obj_prog_at(obj, i);
 	lua_pushstring(L, maps ? ayac_map_name(h) : ayac_prog_name(h));
-	lua_pushvalue(L, lua_upvalueindex(1));
 	if (maps)
-		lbind_push_map(L, h, -1);
+		lbind_push_map(L, h, 1);
 	else
-		lbind_push_prog(L, h, -1);
-	lua_remove(L, -2);
+		lbind_push_prog(L, h, 1);
 	return 2;
 }
 
-static int push_iter(lua_State *L, bool maps)
+static int maps_next(lua_State *L) { return iter_next(L, true); }
+static int programs_next(lua_State *L) { return iter_next(L, false); }
+
+static int push_iter(lua_State *L, lua_CFunction next)
 {
 	check_obj(L, 1);
-	lua_settop(L, 1);
-	lua_pushinteger(L, 0);
-	lua_pushboolean(L, maps);
-	lua_pushcclosure(L, iter_next, 3);
-	return 1;
+	lua_pushcfunction(L, next);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
 }
 
-static int obj_programs(lua_State *L) { return push_iter(L, false); }
-static int obj_maps(lua_State *L) { return push_iter(L, true); }
+static int obj_programs(lua_State *L) { return push_iter(L, programs_next); }
+static int obj_maps(lua_State *L) { return push_iter(L, maps_next); }
 
 static int obj_program(lua_State *L)
 {

@@ -43,9 +43,14 @@ static int prog_field(lua_State *L)
 	else if (strcmp(k, "type") == 0)
 		push_name_or_number(L, ayac_prog_type_name(ayac_prog_type(prog)),
 				    ayac_prog_type(prog));
-	else if (strcmp(k, "attach_type") == 0)
+	else if (strcmp(k, "attach_type") == 0) {
+		/* 0 is BPF_CGROUP_INET_INGRESS, and also "none": only cgroup_skb means it. */
+		if (ayac_prog_attach_type(prog) == 0 &&
+		    ayac_prog_type(prog) != BPF_PROG_TYPE_CGROUP_SKB)
+			return 0;
 		push_name_or_number(L, ayac_attach_type_name(ayac_prog_attach_type(prog)),
 				    ayac_prog_attach_type(prog));
+	}
 	else if (strcmp(k, "autoload") == 0)
 		lua_pushboolean(L, ayac_prog_autoload(prog));
 	else
@@ -369,19 +374,18 @@ static struct ayac_link *attach_target(lua_State *L, struct ayac_prog *prog)
 	case BPF_PROG_TYPE_RAW_TRACEPOINT:
 	case BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE:
 		return attach_raw_tp(L, prog);
-	case BPF_PROG_TYPE_TRACING:
 	case BPF_PROG_TYPE_LSM:
+		if (ayac_prog_attach_type(prog) == BPF_LSM_CGROUP)
+			return lattach_target(L, prog);
+		/* fall through */
+	case BPF_PROG_TYPE_TRACING:
 		luaL_checktype(L, 2, LUA_TTABLE);
 		return ayac_attach_raw_tp(prog, NULL);
 	case BPF_PROG_TYPE_KPROBE:
 		luaL_checktype(L, 2, LUA_TTABLE);
 		return target_is_uprobe(L, prog) ? attach_uprobe(L, prog) : attach_kprobe(L, prog);
 	default:
-		if (!lua_istable(L, 2) && lua_type(L, 2) != LUA_TSTRING)
-			luaL_argerror(L, 2, "attach target (table) expected");
-		ayac_seterr(EOPNOTSUPP, "program '%s': attach to a %s target",
-			    ayac_prog_name(prog), lua_typename(L, lua_type(L, 2)));
-		return NULL;
+		return lattach_target(L, prog); /* networking, cgroups, sockets: lattach.c */
 	}
 }
 

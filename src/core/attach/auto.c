@@ -38,7 +38,7 @@ static const char *target_hint(const struct ayac_prog *prog)
 		return "{ path=, symbol= | offset=, pid=, retprobe= }";
 	if (prog->sec_def && prog->sec_def->attach_kind == AYAC_ATTACH_KPROBE)
 		return "{ func=, offset=, retprobe= }";
-	switch (prog->type) {
+	switch ((int)prog->type) {
 	case BPF_PROG_TYPE_XDP:
 		return "{ ifname= | ifindex=, mode= }";
 	case BPF_PROG_TYPE_SCHED_CLS:
@@ -51,9 +51,14 @@ static const char *target_hint(const struct ayac_prog *prog)
 	case BPF_PROG_TYPE_CGROUP_SYSCTL:
 	case BPF_PROG_TYPE_CGROUP_SOCKOPT:
 	case BPF_PROG_TYPE_SOCK_OPS:
-		return "{ cgroup=\"/sys/fs/cgroup/...\" }";
+		return "{ cgroup=\"/sys/fs/cgroup/...\", mode= }";
 	case BPF_PROG_TYPE_SOCKET_FILTER:
+	case BPF_PROG_TYPE_SK_REUSEPORT:
 		return "{ socket=fd }";
+	case BPF_PROG_TYPE_LIRC_MODE2:
+		return "{ device=\"/dev/lirc0\" }";
+	case BPF_PROG_TYPE_SYSCALL + 1: /* netfilter */
+		return "{ pf=\"ipv4\", hooknum=\"local_in\", priority= }";
 	case BPF_PROG_TYPE_SK_LOOKUP:
 	case BPF_PROG_TYPE_FLOW_DISSECTOR:
 		return "{ netns=\"/proc/self/ns/net\" }";

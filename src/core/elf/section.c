@@ -30,10 +30,14 @@ static const struct ayac_sec_def sec_defs[] = {
 	DEF("usdt", KPROBE, 0, NONE, 0),
 	DEF("ksyscall/", KPROBE, 0, KPROBE, 0),
 	DEF("kretsyscall/", KPROBE, 0, KPROBE, R),
-	DEF("tc/ingress", SCHED_CLS, 0, TARGETED, X),
-	DEF("tc/egress", SCHED_CLS, 0, TARGETED, X),
-	DEF("tcx/ingress", SCHED_CLS, 0, TARGETED, X),
-	DEF("tcx/egress", SCHED_CLS, 0, TARGETED, X),
+	/* BPF_TCX_INGRESS/EGRESS (46, 47) and BPF_NETKIT_PRIMARY/PEER (54, 55): newer than
+	 * the uapi header; the kernel ignores a sched_cls program's attach type at load. */
+	DEF("tc/ingress", SCHED_CLS, 46, TARGETED, X),
+	DEF("tc/egress", SCHED_CLS, 47, TARGETED, X),
+	DEF("tcx/ingress", SCHED_CLS, 46, TARGETED, X),
+	DEF("tcx/egress", SCHED_CLS, 47, TARGETED, X),
+	DEF("netkit/primary", SCHED_CLS, 54, TARGETED, X),
+	DEF("netkit/peer", SCHED_CLS, 55, TARGETED, X),
 	DEF("tc", SCHED_CLS, 0, TARGETED, 0),
 	DEF("classifier", SCHED_CLS, 0, TARGETED, 0),
 	DEF("action", SCHED_ACT, 0, TARGETED, 0),
@@ -101,6 +105,8 @@ static const struct ayac_sec_def sec_defs[] = {
 	DEF("cgroup/sysctl", CGROUP_SYSCTL, BPF_CGROUP_SYSCTL, TARGETED, X),
 	DEF("cgroup/getsockopt", CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT, TARGETED, X),
 	DEF("cgroup/setsockopt", CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, TARGETED, X),
+	/* BPF_PROG_TYPE_NETFILTER (32) with BPF_NETFILTER (45) */
+	{ "netfilter", BPF_PROG_TYPE_SYSCALL + 1, 45, AYAC_ATTACH_TARGETED, X, NULL },
 	DEF("struct_ops", STRUCT_OPS, 0, NONE, 0),
 	DEF("struct_ops.s", STRUCT_OPS, 0, NONE, S),
 };

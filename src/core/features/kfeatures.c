@@ -46,6 +46,8 @@ static const char *const feature_names[AYAC_FEAT__COUNT] = {
 	[AYAC_FEAT_TCX] = "tcx",
 	[AYAC_FEAT_NETKIT] = "netkit",
 	[AYAC_FEAT_CGROUP_LINK] = "cgroup_link",
+	[AYAC_FEAT_XDP_LINK] = "xdp_link",
+	[AYAC_FEAT_SOCKMAP_LINK] = "sockmap_link",
 };
 
 const char *ayac_feature_name(enum ayac_feature f)

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/if_link.h>
+
 #include "probe_priv.h"
 
 static inline __u64 ptr_to_u64(const void *p)
@@ -105,6 +107,13 @@ int probe_link_feature(enum ayac_feature f)
 				       { ENODEV, ENXIO } },
 		[AYAC_FEAT_CGROUP_LINK] = { BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS,
 					    BPF_CGROUP_INET_INGRESS, (__u32)-1, { EBADF, 0 } },
+		/* An XDP link for hardware offload on the loopback device (ifindex 1 in
+		 * every namespace): a kernel with XDP links gets to the driver, which
+		 * has no offload (EOPNOTSUPP); nothing is attached on the way. */
+		[AYAC_FEAT_XDP_LINK] = { BPF_PROG_TYPE_XDP, BPF_XDP, BPF_XDP, 1,
+					 { EOPNOTSUPP, 0 } },
+		[AYAC_FEAT_SOCKMAP_LINK] = { BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT,
+					     BPF_SK_MSG_VERDICT, (__u32)-1, { EBADF, 0 } },
 	};
 	union link_attr u;
 
@@ -117,7 +126,12 @@ int probe_link_feature(enum ayac_feature f)
 	case AYAC_FEAT_TCX:
 	case AYAC_FEAT_NETKIT:
 	case AYAC_FEAT_CGROUP_LINK:
+	case AYAC_FEAT_SOCKMAP_LINK:
 		memset(&u, 0, sizeof(u));
+		return link_probe(&simple[f], &u);
+	case AYAC_FEAT_XDP_LINK:
+		memset(&u, 0, sizeof(u));
+		u.lc.flags = XDP_FLAGS_HW_MODE;
 		return link_probe(&simple[f], &u);
 	default:
 		return -EINVAL;
