@@ -98,7 +98,7 @@ bool lbind_reclaim(lua_State *L, int err)
 {
 	if (err < 0)
 		err = -err;
-	if (err != E2BIG && err != EMFILE && err != ENFILE)
+	if (err != E2BIG && err != EMFILE && err != ENFILE && err != EBUSY)
 		return false;
 	lua_gc(L, LUA_GCCOLLECT, 0);
 	return true;

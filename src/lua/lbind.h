@@ -48,8 +48,10 @@ int lbind_fail(lua_State *L);
  * memory or kernel resources (fds, tracepoint slots) the collector cannot see. */
 void lbind_account(lua_State *L, int kb);
 /* After a failure with err: when it is one that handles nobody references any more may
- * be the cause of (E2BIG: a tracepoint full of programs; EMFILE, ENFILE: out of fds),
- * run a full collection, whose __gc releases them, and return true: try once more. */
+ * be the cause of (E2BIG: a tracepoint full of programs; EMFILE, ENFILE: out of fds;
+ * EBUSY: an interface or cgroup already running a program, maybe through a dropped
+ * link), run a full collection, whose __gc releases them, and return true: try once
+ * more. */
 bool lbind_reclaim(lua_State *L, int err);
 /* Create metatable tname with methods in __index (a table also reachable as
  * module.methods[short_name] so lua/ayac can add Lua methods) and metamethods. */
