@@ -4,8 +4,8 @@
  * the module BTF set (CO-RE), the feature probe cache, kallsyms (__ksym externs), the
  * kernel config (__kconfig externs), tracefs and the possible-CPU count, the per-thread
  * error record. Each thread, ROUNDS times: open and load ayac_soak.bpf.o, attach its
- * tracepoint and a uprobe on libc's getpid, fire them and read the counts map, detach,
- * close; load core_vmlinux (but its deliberately failing programs), externs_ksyms and externs_kconfig; make an error and check
+ * tracepoint and a uprobe on libc's getpid, fire them, read the counts map and poll
+ * the record the tracepoint wrote to a ring buffer of its own, detach, close; load core_vmlinux (but its deliberately failing programs), externs_ksyms and externs_kconfig; make an error and check
  * the message is its own.
  *
  * usage: tsan_threads BUILD_DIR [THREADS [ROUNDS]]; exit 0 when every check held and
@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 
 #include <ayac/ayac.h>
+#include <ayac/events.h>
 
 static const char *build;
 static int rounds;
@@ -77,7 +78,36 @@ static int set_target(struct ayac_obj *obj)
 	return 0;
 }
 
-/* load, attach, fire, count, detach, close */
+static int count_record(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	(void)size;
+	++*(int *)ctx;
+	return 0;
+}
+
+/* Poll this object's ring buffer until a record comes (every thread's getpid makes one
+ * in every thread's ring: the programs count the whole process). */
+static int poll_record(struct worker *w, struct ayac_obj *obj)
+{
+	struct ayac_ringbuf *rb = ayac_ringbuf_new();
+	int records = 0, tries;
+
+	if (!rb || ayac_ringbuf_add(rb, ayac_map_fd(ayac_obj_map_by_name(obj, "ayac_soak_rb")),
+				    count_record, &records) < 0) {
+		ayac_ringbuf_free(rb);
+		return fail(w, "ring buffer");
+	}
+	for (tries = 0; tries < 100 && records == 0; tries++)
+		if (ayac_ringbuf_poll(rb, 100) < 0)
+			break;
+	ayac_ringbuf_free(rb);
+	if (records == 0)
+		return snprintf(w->why, sizeof(w->why), "no ring buffer record in 10 s"), -1;
+	return 0;
+}
+
+/* load, attach, fire, count, poll, detach, close */
 static int soak_cycle(struct worker *w)
 {
 	char path[512];
@@ -114,7 +144,7 @@ static int soak_cycle(struct worker *w)
 			 (unsigned long long)before, (unsigned long long)after);
 		goto out;
 	}
-	err = 0;
+	err = poll_record(w, obj);
 out:
 	ayac_link_free(l2);
 	ayac_link_free(l1);
