@@ -39,7 +39,7 @@ LIB_SO   = $(BUILD)/libayac.so.$(VERSION)
 EXAMPLE_C = $(BUILD)/examples/c/getpid_count
 
 .PHONY: all deps deps-vm deps-corpus test asan clean bpf fixtures corpus lib install uninstall
-all: $(HOST) $(MODULE) lib bpf fixtures $(EXAMPLE_C)
+all: $(HOST) $(MODULE) lib bpf fixtures $(EXAMPLE_C) fuzz-replay
 lib: $(LIB_A) $(LIB_SO)
 
 # deps: what building and `make test` need; deps-vm and deps-corpus: what only the kernel
@@ -125,6 +125,8 @@ asan:
 	AYAC=./ayac-asan scripts/run-specs
 
 -include mk/install.mk
+include mk/fuzz.mk
+include mk/soak.mk
 
 clean:
-	rm -rf build build-asan ayac ayac-asan examples/*.bpf.o
+	rm -rf build build-asan build-fuzz build-tsan build-cov ayac ayac-asan examples/*.bpf.o

@@ -15,25 +15,21 @@
 /* Pin-by-name races lost in a row before giving up (create_pinned). */
 #define PIN_RACE_ROUNDS 8
 
-static inline __u64 ptr_to_u64(const void *p)
-{
-	return (__u64)(unsigned long)p;
-}
-
 static int check_global_data(const struct ayac_map *map);
 
 #define ENOTSUPP_ 524 /* the kernel's "not supported", as user space sees it */
 
+/* Read once, then cached; threads that race to the first read store the same number. */
 int ayac_num_possible_cpus(void)
 {
 	static int cached;
 	char buf[256];
-	int n = 0, fd;
+	int n = __atomic_load_n(&cached, __ATOMIC_RELAXED), fd;
 	ssize_t len;
 	char *p;
 
-	if (cached > 0)
-		return cached;
+	if (n > 0)
+		return n;
 	fd = open("/sys/devices/system/cpu/possible", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ayac_seterr(errno, "open /sys/devices/system/cpu/possible");
@@ -55,7 +51,7 @@ int ayac_num_possible_cpus(void)
 	}
 	if (n <= 0)
 		return ayac_seterr(EINVAL, "cannot parse possible CPUs '%s'", buf);
-	cached = n;
+	__atomic_store_n(&cached, n, __ATOMIC_RELAXED);
 	return n;
 }
 

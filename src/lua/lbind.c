@@ -1,4 +1,6 @@
-/* Helpers shared by the binding's userdata files: boxed handles, owners, failures. */
+/* Helpers shared by the binding's userdata files: boxed handles, owners, failures, and
+ * telling the collector about what handles hold outside Lua's heap. */
+#include <errno.h>
 #include <ayac/ayac.h>
 #include "lbind.h"
 
@@ -81,4 +83,23 @@ void lbind_newtype(lua_State *L, int module_idx, const char *tname, const char *
 	lua_pushstring(L, tname);
 	lua_setfield(L, -2, "__name");
 	lua_pop(L, 1);
+}
+
+/* The collector paces itself by Lua's own allocations and knows nothing of the core's
+ * memory or of the fds and tracepoint slots a handle holds: a loop that loads and
+ * attaches and drops its handles would keep them all until the next cycle, which may
+ * never come. Each such handle counts as kb of allocation, moving the collector on. */
+void lbind_account(lua_State *L, int kb)
+{
+	lua_gc(L, LUA_GCSTEP, kb);
+}
+
+bool lbind_reclaim(lua_State *L, int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err != E2BIG && err != EMFILE && err != ENFILE && err != EBUSY)
+		return false;
+	lua_gc(L, LUA_GCCOLLECT, 0);
+	return true;
 }

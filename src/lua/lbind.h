@@ -7,6 +7,7 @@
 #ifndef AYAC_LBIND_H
 #define AYAC_LBIND_H
 
+#include <stdbool.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <luajit.h>
@@ -40,6 +41,18 @@ void lbind_push_owner(lua_State *L, int idx);
 /* Expected failure, luv style: pushes nil, message, code from the core's last error;
  * returns 3 for `return lbind_fail(L);`. */
 int lbind_fail(lua_State *L);
+/* What a loaded object and a link count as for the collector (lbind_account). */
+#define LBIND_OBJ_COST_KB 64
+#define LBIND_LINK_COST_KB 16
+/* Move the collector on as if kb had been allocated: for a new handle holding core
+ * memory or kernel resources (fds, tracepoint slots) the collector cannot see. */
+void lbind_account(lua_State *L, int kb);
+/* After a failure with err: when it is one that handles nobody references any more may
+ * be the cause of (E2BIG: a tracepoint full of programs; EMFILE, ENFILE: out of fds;
+ * EBUSY: an interface or cgroup already running a program, maybe through a dropped
+ * link), run a full collection, whose __gc releases them, and return true: try once
+ * more. */
+bool lbind_reclaim(lua_State *L, int err);
 /* Create metatable tname with methods in __index (a table also reachable as
  * module.methods[short_name] so lua/ayac can add Lua methods) and metamethods. */
 void lbind_newtype(lua_State *L, int module_idx, const char *tname, const char *short_name,

@@ -10,6 +10,7 @@
 void lbind_push_link(lua_State *L, struct ayac_link *link, int prog_idx)
 {
 	lbind_push(L, link, LBIND_LINK, prog_idx);
+	lbind_account(L, LBIND_LINK_COST_KB);
 }
 
 static int link_gc(lua_State *L)

@@ -152,8 +152,11 @@ static int l_load(lua_State *L)
 	if (n != 1)
 		return n;
 	box = lua_touserdata(L, -1);
-	if (ayac_obj_load(box->ptr) == 0)
+	if (ayac_obj_load(box->ptr) == 0 ||
+	    (lbind_reclaim(L, ayac_errnum()) && ayac_obj_load(box->ptr) == 0)) {
+		lbind_account(L, LBIND_OBJ_COST_KB);
 		return 1;
+	}
 	n = lbind_fail(L);
 	ayac_obj_free(box->ptr);
 	box->ptr = NULL;
@@ -162,8 +165,12 @@ static int l_load(lua_State *L)
 
 static int obj_load(lua_State *L)
 {
-	if (ayac_obj_load(check_obj(L, 1)) < 0)
+	struct ayac_obj *obj = check_obj(L, 1);
+
+	if (ayac_obj_load(obj) < 0 &&
+	    (!lbind_reclaim(L, ayac_errnum()) || ayac_obj_load(obj) < 0))
 		return lbind_fail(L);
+	lbind_account(L, LBIND_OBJ_COST_KB);
 	lua_settop(L, 1);
 	return 1;
 }

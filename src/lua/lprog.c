@@ -405,16 +405,16 @@ static struct ayac_link *attach_target(lua_State *L, struct ayac_prog *prog)
 	}
 }
 
-/* A tracepoint full of programs (E2BIG): in Lua, links that nobody holds any more are
- * still attached until the collector frees them, which is easy to forget. */
+/* A tracepoint full of programs (E2BIG) even after the collector freed the links that
+ * nobody held any more (prog_attach): the rest are held somewhere. */
 static int attach_fail(lua_State *L)
 {
 	if (ayac_errnum() != E2BIG)
 		return lbind_fail(L);
 	lua_pushnil(L);
-	lua_pushfstring(L, "%s (a link nobody references stays attached until the garbage "
-			"collector frees it: link:detach() the ones you are done with, or run "
-			"collectgarbage())", ayac_errmsg());
+	lua_pushfstring(L, "%s (links nobody references were collected first: the ones still "
+			"attached are held by something, or belong to other processes; "
+			"link:detach() those you are done with)", ayac_errmsg());
 	lua_pushstring(L, ayac_errname(E2BIG));
 	return 3;
 }
@@ -428,6 +428,9 @@ static int prog_attach(lua_State *L)
 		link = ayac_prog_attach_auto(prog);
 	else
 		link = attach_target(L, prog);
+	/* links (and their fds) that nobody references are released by a collection */
+	if (!link && lbind_reclaim(L, ayac_errnum()))
+		link = lua_isnoneornil(L, 2) ? ayac_prog_attach_auto(prog) : attach_target(L, prog);
 	if (!link)
 		return attach_fail(L);
 	lbind_push_link(L, link, 1);

@@ -6,6 +6,7 @@
  *   func_proto -> enum (one enumerator per parameter)   func -> typedef of it
  *   global/extern func -> static func                   var -> 1-byte int
  *   datasec -> struct (members named as the variables, at their offsets)
+ *   without func: datasec entries that are funcs (.ksyms kfuncs) dropped
  *   empty datasec -> empty anonymous struct, same size  float -> empty struct, same size
  *   decl_tag -> 1-byte int (also one on a func or var that is rewritten away)
  *   type_tag -> const
@@ -157,7 +158,17 @@ static int datasec_to_struct(struct rewrite *r, const struct btf_type *t)
 	for (i = 0; !err && i < vlen; i++, v++) {
 		const struct btf_type *vt = ayac_btf_type(r->btf, v->type);
 		bool is_var = vt && btf_kind_of(vt) == BTF_KIND_VAR;
-		struct btf_member m = {
+		struct btf_member m;
+
+		/* The kernel refuses such a datasec too; an object's sections are sized at
+		 * open, so this is BTF that was never fixed up (or is corrupt). */
+		if ((__u64)v->offset + v->size > t->size || v->offset > UINT32_MAX / 8)
+			return ayac_seterr(AYAC_EBTF, "sanitize BTF: datasec '%s' entry %u (offset "
+					   "%u, %u bytes) lies outside its %u bytes: sections are "
+					   "sized when an object is opened",
+					   ayac_btf_str(r->btf, t->name_off) ?: "", i,
+					   v->offset, v->size, t->size);
+		m = (struct btf_member){
 			.name_off = vt ? vt->name_off : 0,
 			.type = is_var ? v->type : placeholder(r),  /* the var is a 1-byte int now */
 			.offset = v->offset * 8,
@@ -166,6 +177,43 @@ static int datasec_to_struct(struct rewrite *r, const struct btf_type *t)
 		err = put(r, &m, sizeof(m));
 	}
 	return err;
+}
+
+static bool is_func(const struct ayac_btf *btf, __u32 id)
+{
+	const struct btf_type *t = ayac_btf_type(btf, id);
+
+	return t && btf_kind_of(t) == BTF_KIND_FUNC;
+}
+
+/* A datasec listing functions (.ksyms: kfuncs) when functions are typedefs now: the
+ * kernel wants vars only, and no map's value is a .ksyms datasec, so they go. */
+static int datasec_without_funcs(struct rewrite *r, const struct btf_type *t)
+{
+	const struct btf_var_secinfo *v = btf_secinfos_of(t);
+	__u32 i, vlen = btf_vlen_of(t), kept = 0;
+	int err;
+
+	for (i = 0; i < vlen; i++)
+		kept += !is_func(r->btf, v[i].type);
+	if ((r->missing & AYAC_BTF_NO_ZERO_DATASEC) && (!t->size || !kept))
+		return put_hdr(r, 0, INFO(BTF_KIND_STRUCT, 0, 0), t->size);
+	err = put_hdr(r, t->name_off, INFO(BTF_KIND_DATASEC, 0, kept), t->size);
+	for (i = 0; !err && i < vlen; i++)
+		if (!is_func(r->btf, v[i].type))
+			err = put(r, &v[i], sizeof(v[i]));
+	return err;
+}
+
+static bool datasec_lists_func(const struct ayac_btf *btf, const struct btf_type *t)
+{
+	const struct btf_var_secinfo *v = btf_secinfos_of(t);
+	__u32 i;
+
+	for (i = 0; i < btf_vlen_of(t); i++)
+		if (is_func(btf, v[i].type))
+			return true;
+	return false;
 }
 
 static int proto_to_enum(struct rewrite *r, const struct btf_type *t)
@@ -256,6 +304,8 @@ static int rewrite_type(struct rewrite *r, const struct btf_type *t)
 	case BTF_KIND_DATASEC:
 		if (miss & AYAC_BTF_NO_DATASEC)
 			return datasec_to_struct(r, t);
+		if ((miss & AYAC_BTF_NO_FUNC) && datasec_lists_func(r->btf, t))
+			return datasec_without_funcs(r, t);
 		/* an empty struct of the section's size: still right as a map value type */
 		if ((miss & AYAC_BTF_NO_ZERO_DATASEC) && (!t->size || !btf_vlen_of(t)))
 			return put_hdr(r, 0, INFO(BTF_KIND_STRUCT, 0, 0), t->size);

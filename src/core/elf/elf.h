@@ -96,6 +96,10 @@ int ayac_elf_open_owned(struct ayac_obj *obj, void *buf, size_t size, bool mappe
 int ayac_elf_check_ident(const unsigned char *head, size_t len);
 void ayac_elf_free(struct ayac_elf *elf);
 
+/* elf_symbols.c: ayac_elf_symbol_offset over an ELF image in memory (libelf reads buf in
+ * place; it must stay unchanged while this runs). */
+int ayac_elf_symbol_offset_mem(void *buf, size_t size, const char *symbol, __u64 *offset);
+
 /* elf_externs.c (issue 3): the object's extern symbols, read at open. */
 int ayac_elf_read_externs(struct ayac_obj *obj, struct ayac_elf *elf);
 /* elf_model.c: a new program or map record appended to obj (obj NULL: a standalone

@@ -11,6 +11,8 @@
 
 #include "elf.h"
 
+#define DATA_SEC_MAX (512u << 20)
+
 static bool str_has_prefix(const char *s, const char *pfx)
 {
 	return strncmp(s, pfx, strlen(pfx)) == 0;
@@ -307,8 +309,12 @@ static int add_data_map(struct ayac_obj *obj, struct ayac_elf *elf, size_t idx)
 
 	snprintf(name, sizeof(name), "%.*s%.*s", (int)pfx, obj->name,
 		 (int)(AYAC_OBJ_NAME_LEN - 1 - pfx), sec->name);
-	if (sec->shdr.sh_size > UINT32_MAX)
-		return ayac_seterr(AYAC_EBADELF, "data section '%s' too large", sec->name);
+	/* .bss has no bytes in the file to bound its size: what an array map's value can
+	 * be on any kernel (KMALLOC_MAX_SIZE: 4 MiB on x86-64, 512 MiB at most) does. */
+	if (sec->shdr.sh_size > DATA_SEC_MAX)
+		return ayac_seterr(AYAC_EBADELF, "data section '%s' is %llu bytes: no kernel takes "
+				   "a global data map larger than %u MiB", sec->name,
+				   (unsigned long long)sec->shdr.sh_size, DATA_SEC_MAX >> 20);
 	map = ayac_map_new(obj, name);
 	if (!map)
 		return -ENOMEM;

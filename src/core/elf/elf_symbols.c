@@ -17,6 +17,7 @@
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elf.h"
@@ -198,8 +199,9 @@ static void ver_info_init(Elf *elf, struct ver_info *vi)
 	}
 }
 
-/* The file offset of a virtual address inside an executable PT_LOAD segment. */
-static int vaddr_to_offset(Elf *elf, __u64 vaddr, __u64 *offset)
+/* The file offset of a virtual address inside an executable PT_LOAD segment: in the
+ * part of it the file holds (the kernel refuses uprobes past the end of the file). */
+static int vaddr_to_offset(Elf *elf, __u64 file_size, __u64 vaddr, __u64 *offset)
 {
 	GElf_Phdr ph;
 	size_t i, n;
@@ -209,10 +211,17 @@ static int vaddr_to_offset(Elf *elf, __u64 vaddr, __u64 *offset)
 	for (i = 0; i < n; i++) {
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
 			continue;
-		if (vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_memsz) {
-			*offset = vaddr - ph.p_vaddr + ph.p_offset;
-			return 0;
-		}
+		if (vaddr < ph.p_vaddr || vaddr - ph.p_vaddr >= ph.p_memsz)
+			continue;
+		if (vaddr - ph.p_vaddr >= ph.p_filesz || ph.p_offset > file_size ||
+		    vaddr - ph.p_vaddr >= file_size - ph.p_offset)
+			return ayac_seterr(AYAC_EBADELF, "address 0x%llx maps past the end of the "
+					   "file (segment at file offset 0x%llx, %llu bytes in the "
+					   "file): corrupt program header", (unsigned long long)vaddr,
+					   (unsigned long long)ph.p_offset,
+					   (unsigned long long)ph.p_filesz);
+		*offset = vaddr - ph.p_vaddr + ph.p_offset;
+		return 0;
 	}
 	return ayac_seterr(ENOENT, "address 0x%llx is in no executable segment",
 			   (unsigned long long)vaddr);
@@ -241,11 +250,16 @@ static int find_symbol(Elf *elf, const struct sym_query *q, struct sym_best *bes
 	return 0;
 }
 
-static int elf_open_check(const char *path, int *fd, Elf **elf)
+static int elf_open_check(const char *path, int *fd, Elf **elf, __u64 *size)
 {
+	struct stat st;
+
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0)
 		return ayac_seterr(errno, "open");
+	if (fstat(*fd, &st))
+		return ayac_seterr(errno, "stat");
+	*size = (__u64)st.st_size;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return ayac_seterr(AYAC_EBADELF, "libelf: %s", elf_errmsg(-1));
 	/* Read, not mapped: only the headers and symbol tables are fetched, and a mapping
@@ -257,11 +271,28 @@ static int elf_open_check(const char *path, int *fd, Elf **elf)
 	return 0;
 }
 
+/* The file offset of symbol q in an opened ELF of file_size bytes. (Not elf_rawfile:
+ * on an ELF_C_READ handle it reads the whole file, and libelf then no longer frees the
+ * section data it had read.) */
+static int resolve(Elf *elf, __u64 file_size, const struct sym_query *q, __u64 *offset)
+{
+	struct sym_best best;
+	int err = find_symbol(elf, q, &best);
+
+	if (!err && best.ambiguous)
+		err = ayac_seterr(EINVAL, "symbol is ambiguous: defined at 0x%llx and 0x%llx "
+				  "(give an offset instead)", (unsigned long long)best.value,
+				  (unsigned long long)best.other);
+	if (!err)
+		err = vaddr_to_offset(elf, file_size, best.value, offset);
+	return err;
+}
+
 int ayac_elf_symbol_offset(const char *path, const char *symbol, __u64 *offset)
 {
 	struct sym_query q;
-	struct sym_best best;
 	Elf *elf = NULL;
+	__u64 size = 0;
 	int fd = -1, err;
 
 	if (!path || !*path || !symbol || !offset) {
@@ -270,15 +301,9 @@ int ayac_elf_symbol_offset(const char *path, const char *symbol, __u64 *offset)
 	}
 	err = parse_query(symbol, &q);
 	if (!err)
-		err = elf_open_check(path, &fd, &elf);
+		err = elf_open_check(path, &fd, &elf, &size);
 	if (!err)
-		err = find_symbol(elf, &q, &best);
-	if (!err && best.ambiguous)
-		err = ayac_seterr(EINVAL, "symbol is ambiguous: defined at 0x%llx and 0x%llx "
-				  "(give an offset instead)", (unsigned long long)best.value,
-				  (unsigned long long)best.other);
-	if (!err)
-		err = vaddr_to_offset(elf, best.value, offset);
+		err = resolve(elf, size, &q, offset);
 out:
 	if (elf)
 		elf_end(elf);
@@ -311,7 +336,8 @@ static int add_match(struct ayac_elf_func_list *out, const char *name, __u64 off
 	return 0;
 }
 
-static int scan_glob(Elf *elf, Elf_Scn *scn, const char *pattern, struct ayac_elf_func_list *out)
+static int scan_glob(Elf *elf, __u64 file_size, Elf_Scn *scn, const char *pattern,
+		     struct ayac_elf_func_list *out)
 {
 	GElf_Shdr shdr;
 	GElf_Sym sym;
@@ -335,7 +361,7 @@ static int scan_glob(Elf *elf, Elf_Scn *scn, const char *pattern, struct ayac_el
 			continue;
 		memcpy(base, name, len);
 		base[len] = '\0';
-		if (!ayac_glob_match(pattern, base) || vaddr_to_offset(elf, sym.st_value, &off))
+		if (!ayac_glob_match(pattern, base) || vaddr_to_offset(elf, file_size, sym.st_value, &off))
 			continue;
 		if ((err = add_match(out, base, off)))
 			return err;
@@ -348,14 +374,15 @@ int ayac_elf_funcs_matching(const char *path, const char *pattern, struct ayac_e
 	GElf_Shdr shdr;
 	Elf_Scn *scn;
 	Elf *elf = NULL;
+	__u64 size = 0;
 	int fd = -1, err;
 
 	memset(out, 0, sizeof(*out));
-	err = elf_open_check(path, &fd, &elf);
+	err = elf_open_check(path, &fd, &elf, &size);
 	if (!err && (scn = find_scn(elf, SHT_SYMTAB, &shdr)))
-		err = scan_glob(elf, scn, pattern, out);
+		err = scan_glob(elf, size, scn, pattern, out);
 	if (!err && (scn = find_scn(elf, SHT_DYNSYM, &shdr)))
-		err = scan_glob(elf, scn, pattern, out);
+		err = scan_glob(elf, size, scn, pattern, out);
 	if (elf)
 		elf_end(elf);
 	if (fd >= 0)
@@ -377,4 +404,26 @@ void ayac_elf_func_list_free(struct ayac_elf_func_list *list)
 		free(list->funcs);
 	if (list)
 		memset(list, 0, sizeof(*list));
+}
+
+int ayac_elf_symbol_offset_mem(void *buf, size_t size, const char *symbol, __u64 *offset)
+{
+	struct sym_query q;
+	Elf *elf = NULL;
+	int err = symbol && offset ? parse_query(symbol, &q) : ayac_seterr(EINVAL, "no symbol");
+
+	if (!err && elf_version(EV_CURRENT) == EV_NONE)
+		err = ayac_seterr(AYAC_EBADELF, "libelf: %s", elf_errmsg(-1));
+	if (!err) {
+		elf = elf_memory(buf, size);
+		if (!elf || elf_kind(elf) != ELF_K_ELF)
+			err = ayac_seterr(AYAC_EBADELF, "not an ELF file");
+	}
+	if (!err)
+		err = resolve(elf, size, &q, offset);
+	if (elf)
+		elf_end(elf);
+	if (err)
+		ayac_errctx("resolve symbol '%s'", symbol ? symbol : "");
+	return err;
 }

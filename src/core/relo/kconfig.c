@@ -291,10 +291,24 @@ static int config_path(char *path, size_t size)
 	return access(path, R_OK) == 0 ? 0 : -ENOENT;
 }
 
+int ayac_kconfig_apply(struct ayac_externs *ext, char *text, const char *origin)
+{
+	char *line, *next;
+	int err = 0;
+
+	for (line = text; !err && line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		err = config_line(ext, line, origin);
+	}
+	return err;
+}
+
 static int apply_config(struct ayac_externs *ext, bool *read_ok, char *path, size_t size)
 {
-	char *text, *line, *next;
-	int err = 0;
+	char *text;
+	int err;
 
 	*read_ok = false;
 	if (config_path(path, size))
@@ -302,12 +316,7 @@ static int apply_config(struct ayac_externs *ext, bool *read_ok, char *path, siz
 	if (!(text = read_config(path)))
 		return -ayac_errnum();
 	*read_ok = true;
-	for (line = text; !err && line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		err = config_line(ext, line, path);
-	}
+	err = ayac_kconfig_apply(ext, text, path);
 	free(text);
 	return err;
 }

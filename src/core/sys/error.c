@@ -1,7 +1,10 @@
 /* The per-thread last error: a number (errno or AYAC_E*) and a message with context.
- * Messages can be large (a verifier log is appended), so the buffer is on the heap. */
+ * Messages can be large (a verifier log is appended), so the buffer is on the heap; a
+ * thread-specific key frees it when its thread exits. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +15,34 @@ static _Thread_local char *err_msg;
 static _Thread_local size_t err_cap;
 static _Thread_local int err_num;
 
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t key;
+static bool key_made;
+
+/* Runs in the exiting thread: its message goes, and a later error starts afresh. */
+static void msg_free(void *p)
+{
+	free(p);
+	err_msg = NULL;
+	err_cap = 0;
+}
+
+static void key_make(void)
+{
+	key_made = pthread_key_create(&key, msg_free) == 0;
+}
+
 static void err_store(const char *text, size_t len)
 {
 	if (len + 1 > err_cap) {
 		char *p = realloc(err_msg, len + 1);
 		if (!p)
 			return; /* keep the older message rather than lose both */
+		if (p != err_msg) {
+			pthread_once(&key_once, key_make);
+			if (key_made)
+				pthread_setspecific(key, p);
+		}
 		err_msg = p;
 		err_cap = len + 1;
 	}

@@ -27,19 +27,26 @@ static bool has_events(const char *root)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Found once, then kept: mounts do not come and go under a running tracer. */
+static const char *remember(const char **cache, const char *root)
+{
+	__atomic_store_n(cache, root, __ATOMIC_RELAXED);
+	return root;
+}
+
+/* Found once, then kept: mounts do not come and go under a running tracer. The cache
+ * is only ever one of two constant strings, so threads racing to fill it agree. */
 const char *ayac_tracefs(void)
 {
 	static const char *root;
+	const char *known = __atomic_load_n(&root, __ATOMIC_RELAXED);
 
-	if (root && has_events(root))
-		return root;
-	root = NULL;
+	if (known && has_events(known))
+		return known;
 	if (has_events(TRACEFS))
-		return root = TRACEFS;
+		return remember(&root, TRACEFS);
 	/* Kernels before 4.1, or systems that only mount debugfs, expose it there. */
 	if (has_events(DEBUGFS_TRACING))
-		return root = DEBUGFS_TRACING;
+		return remember(&root, DEBUGFS_TRACING);
 	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) < 0 && errno != EBUSY) {
 		ayac_seterr(errno, "mount tracefs at " TRACEFS);
 		return NULL;
@@ -49,7 +56,7 @@ const char *ayac_tracefs(void)
 			    " (kernel without CONFIG_EVENT_TRACING?)");
 		return NULL;
 	}
-	return root = TRACEFS;
+	return remember(&root, TRACEFS);
 }
 
 int ayac_ensure_bpffs(void)
