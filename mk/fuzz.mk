@@ -10,7 +10,7 @@
 # flags: $(BUILD)/fuzz/replay-<target>, which spec/fuzz_spec.lua runs over
 # fuzz/regress/<target>/ on every make test (and under make asan).
 FUZZ_BUILD   ?= build-fuzz
-FUZZ_TARGETS  = object btf btf_ext core kconfig symbols
+FUZZ_TARGETS  = object btf btf_ext core kconfig symbols usdt
 FUZZ_SECONDS ?= 60
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS   = -O1 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Isrc/core -Ifuzz $(FUZZ_SAN)

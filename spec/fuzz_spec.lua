@@ -10,7 +10,7 @@ local h = require "helpers"
 local ayac = require "ayac"
 local writer = require "btf_writer"
 
-local TARGETS = { "object", "btf", "btf_ext", "core", "kconfig", "symbols" }
+local TARGETS = { "object", "btf", "btf_ext", "core", "kconfig", "symbols", "usdt" }
 
 -- The command's output and whether it exited 0 (this LuaJIT's popen close does not say).
 local function run(cmd)

@@ -141,6 +141,24 @@ static int l_map_type_names(lua_State *L)
 	return push_type_names(L, map_type_name);
 }
 
+/* Names of attach types by value (from 0, BPF_CGROUP_INET_INGRESS): ayac's own table,
+ * which knows types newer than the running kernel's BTF. */
+static int l_attach_type_names(lua_State *L)
+{
+	int t;
+
+	lua_newtable(L);
+	for (t = 0; t < 256; t++) {
+		const char *name = ayac_attach_type_name((enum bpf_attach_type)t);
+
+		if (!name) /* a value ayac has no name for */
+			continue;
+		lua_pushstring(L, name);
+		lua_rawseti(L, -2, t);
+	}
+	return 1;
+}
+
 void lbind_open_features(lua_State *L, int module_idx)
 {
 	static const luaL_Reg funcs[] = {
@@ -152,6 +170,7 @@ void lbind_open_features(lua_State *L, int module_idx)
 		{ "helper_names", l_helper_names },
 		{ "prog_type_names", l_prog_type_names },
 		{ "map_type_names", l_map_type_names },
+		{ "attach_type_names", l_attach_type_names },
 		{ NULL, NULL },
 	};
 	const luaL_Reg *r;

@@ -9,6 +9,7 @@
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ayac/ayac.h>
@@ -39,7 +40,11 @@ static Elf_Scn *section_named(Elf *elf, const char *want, GElf_Shdr *sh)
 
 /* File offset of vaddr through the PT_LOAD segment holding it (exec: executable
  * segments only, for probes; else any, for semaphores in .probes / .data). */
-static int vaddr_offset(Elf *elf, __u64 vaddr, bool exec, __u64 *off)
+/* The file offset of vaddr, which must lie in the file bytes of a PT_LOAD segment
+ * (executable for a probe): a uprobe and a semaphore's ref_ctr_offset both name bytes of
+ * the file, and an address in a segment's zero-filled tail or past the end of the file
+ * has none. */
+static int vaddr_offset(Elf *elf, __u64 file_size, __u64 vaddr, bool exec, __u64 *off)
 {
 	GElf_Phdr ph;
 	size_t i, n;
@@ -50,7 +55,8 @@ static int vaddr_offset(Elf *elf, __u64 vaddr, bool exec, __u64 *off)
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
 		    (exec && !(ph.p_flags & PF_X)))
 			continue;
-		if (vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_memsz) {
+		if (vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_filesz &&
+		    ph.p_offset < file_size && vaddr - ph.p_vaddr < file_size - ph.p_offset) {
 			*off = vaddr - ph.p_vaddr + ph.p_offset;
 			return 0;
 		}
@@ -75,8 +81,8 @@ static int note_strings(const char *s, size_t len, const char *out[3])
 
 /* base_addr: where .stapsdt.base is now (0: no such section); each note says where it
  * was when the note was written. */
-static int add_note(Elf *elf, struct ayac_usdt_notes *out, const char *desc, size_t len,
-		    __u64 base_addr)
+static int add_note(Elf *elf, __u64 file_size, struct ayac_usdt_notes *out, const char *desc,
+		    size_t len, __u64 base_addr)
 {
 	struct ayac_usdt_note *note, *grown;
 	const char *str[3];
@@ -98,12 +104,12 @@ static int add_note(Elf *elf, struct ayac_usdt_notes *out, const char *desc, siz
 	note->args = str[2];
 	note->loc_addr = base_addr && addr[1] ? addr[0] + (base_addr - addr[1]) : addr[0];
 	note->sema_addr = addr[2];
-	if (vaddr_offset(elf, note->loc_addr, true, &note->ip_off))
+	if (vaddr_offset(elf, file_size, note->loc_addr, true, &note->ip_off))
 		return ayac_seterr(AYAC_EBADELF, "USDT %s:%s: address 0x%llx is in no executable "
-				   "segment", note->provider, note->name,
+				   "segment's file bytes", note->provider, note->name,
 				   (unsigned long long)note->loc_addr);
-	if (note->sema_addr && vaddr_offset(elf, note->sema_addr, false, &note->sema_off))
-		return ayac_seterr(AYAC_EBADELF, "USDT %s:%s: semaphore 0x%llx is in no segment",
+	if (note->sema_addr && vaddr_offset(elf, file_size, note->sema_addr, false, &note->sema_off))
+		return ayac_seterr(AYAC_EBADELF, "USDT %s:%s: semaphore 0x%llx is in no segment's file bytes",
 				   note->provider, note->name, (unsigned long long)note->sema_addr);
 	out->n++;
 	return 0;
@@ -117,7 +123,8 @@ static size_t align4(size_t n)
 /* Walks a copy of the note section (the strings must outlive the Elf handle): each
  * note is namesz, descsz, type (4 bytes each), the name and the descriptor, both
  * padded to 4 bytes. */
-static int walk_notes(Elf *elf, struct ayac_usdt_notes *out, size_t size, __u64 base_addr)
+static int walk_notes(Elf *elf, __u64 file_size, struct ayac_usdt_notes *out, size_t size,
+		      __u64 base_addr)
 {
 	const char *p = out->strings;
 	size_t off = 0, name_at, desc_at;
@@ -136,14 +143,14 @@ static int walk_notes(Elf *elf, struct ayac_usdt_notes *out, size_t size, __u64 
 		if (hdr[2] != NOTE_TYPE || hdr[0] != sizeof(NOTE_OWNER) ||
 		    memcmp(p + name_at, NOTE_OWNER, sizeof(NOTE_OWNER)))
 			continue;
-		err = add_note(elf, out, p + desc_at, hdr[1], base_addr);
+		err = add_note(elf, file_size, out, p + desc_at, hdr[1], base_addr);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-static int read_notes(Elf *elf, struct ayac_usdt_notes *out)
+static int read_notes(Elf *elf, __u64 file_size, struct ayac_usdt_notes *out)
 {
 	GElf_Shdr sh, base_sh;
 	Elf_Scn *scn;
@@ -161,10 +168,10 @@ static int read_notes(Elf *elf, struct ayac_usdt_notes *out)
 	/* Prelinked files moved since linking: the notes say from where. */
 	if (!section_named(elf, ".stapsdt.base", &base_sh))
 		base_sh.sh_addr = 0;
-	return walk_notes(elf, out, data->d_size, base_sh.sh_addr);
+	return walk_notes(elf, file_size, out, data->d_size, base_sh.sh_addr);
 }
 
-static int parse_elf(Elf *elf, struct ayac_usdt_notes *out)
+static int parse_elf(Elf *elf, __u64 file_size, struct ayac_usdt_notes *out)
 {
 	GElf_Ehdr eh;
 
@@ -174,7 +181,7 @@ static int parse_elf(Elf *elf, struct ayac_usdt_notes *out)
 		return ayac_seterr(AYAC_EBADELF, "not an executable or shared library (ELF type %u)",
 				   eh.e_type);
 	out->exec = eh.e_type == ET_EXEC;
-	return read_notes(elf, out);
+	return read_notes(elf, file_size, out);
 }
 
 int ayac_usdt_notes_parse(const void *buf, size_t size, struct ayac_usdt_notes *out)
@@ -186,7 +193,7 @@ int ayac_usdt_notes_parse(const void *buf, size_t size, struct ayac_usdt_notes *
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return ayac_seterr(AYAC_EBADELF, "libelf: %s", elf_errmsg(-1));
 	elf = elf_memory((char *)buf, size);
-	err = parse_elf(elf, out);
+	err = parse_elf(elf, size, out);
 	if (elf)
 		elf_end(elf);
 	if (err)
@@ -197,17 +204,20 @@ int ayac_usdt_notes_parse(const void *buf, size_t size, struct ayac_usdt_notes *
 int ayac_usdt_notes_read(const char *path, struct ayac_usdt_notes *out)
 {
 	Elf *elf = NULL;
+	struct stat st;
 	int fd, err;
 
 	memset(out, 0, sizeof(*out));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ayac_seterr(errno, "open '%s'", path);
-	if (elf_version(EV_CURRENT) == EV_NONE) {
+	if (fstat(fd, &st)) {
+		err = ayac_seterr(errno, "stat '%s'", path);
+	} else if (elf_version(EV_CURRENT) == EV_NONE) {
 		err = ayac_seterr(AYAC_EBADELF, "libelf: %s", elf_errmsg(-1));
 	} else {
 		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-		err = parse_elf(elf, out);
+		err = parse_elf(elf, (__u64)st.st_size, out);
 	}
 	if (elf)
 		elf_end(elf);
