@@ -21,14 +21,7 @@ local SLOT = { connect = 0, egress = 1, ingress = 2, active = 3, passive = 4,
 	connect_cb = 5, sock_create = 6 }
 local N = 20
 
--- Where cgroup v2 is mounted here.
-local function cgroup2_root()
-	for line in io.lines("/proc/self/mounts") do
-		local dir, fstype = line:match("^%S+ (%S+) (%S+)")
-		if fstype == "cgroup2" then return dir end
-	end
-	error("no cgroup2 mount")
-end
+local cgroup2_root = net.cgroup2_root
 
 local ROOT = cgroup2_root()
 

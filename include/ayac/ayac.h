@@ -418,6 +418,17 @@ struct ayac_link *ayac_attach_cgroup(struct ayac_prog *prog, const struct ayac_c
 int ayac_cgroup_query(const char *path, int fd, enum bpf_attach_type type, bool effective,
 		      __u32 *ids, __u32 *count, __u32 *attach_flags);
 
+/* Removing, by place, what a process left attached without a link when it died before
+ * its exit handlers ran (SIGKILL, a crash): netlink XDP, cls_bpf filters,
+ * BPF_PROG_ATTACH on a cgroup. Each names the program expected there (from the
+ * queries above) and refuses (ENOENT) when it is not; one held by a bpf_link cannot be
+ * removed this way (EBUSY for XDP, ENOENT for cgroups): it goes with the link's last
+ * fd. tc: prog_id 0 removes whatever filter has that handle and priority. */
+int ayac_xdp_remove(const char *ifname, int ifindex, enum ayac_xdp_mode mode, __u32 prog_id);
+int ayac_tc_remove(const char *ifname, int ifindex, enum ayac_tc_dir dir, __u32 handle,
+		   __u32 priority, __u32 prog_id);
+int ayac_cgroup_remove(const char *path, int fd, enum bpf_attach_type type, __u32 prog_id);
+
 /* socket_filter (SO_ATTACH_BPF) and sk_reuseport (SO_ATTACH_REUSEPORT_EBPF) on a
  * socket; the link keeps a dup of the socket fd until detached. */
 struct ayac_link *ayac_attach_socket(struct ayac_prog *prog, int sock_fd);

@@ -305,6 +305,15 @@ function M.wait(fn, seconds)
 	return fn()
 end
 
+-- Where cgroup v2 is mounted here (/sys/fs/cgroup or /sys/fs/cgroup/unified).
+function M.cgroup2_root()
+	for line in io.lines("/proc/self/mounts") do
+		local dir, fstype = line:match("^%S+ (%S+) (%S+)")
+		if fstype == "cgroup2" then return dir end
+	end
+	error("no cgroup2 mount")
+end
+
 -- Every namespace name still present whose name this process made (for the "leaves
 -- nothing behind" checks).
 function M.leftovers()

@@ -161,6 +161,8 @@ static void usage(const char *progname)
 		"  inspect OBJ.o [--json]  programs, maps, globals, BTF of a BPF object (no load)\n"
 		"  features [--json]       what this kernel supports (BPF program, map, helper, BTF, link)\n"
 		"  btf dump [file]         C header from BTF (default: the running kernel's vmlinux)\n"
+		"  cleanup [IFNAME...] [--cgroup PATH] [--dry-run]\n"
+		"                          remove what a killed process left attached without a link\n"
 		"  help [TOPIC]            topics: repl, cc, hist, symbols, print, inspect, examples\n"
 		"See ayac(1), docs/api.md and docs/tutorial.md.\n",
 		progname);
@@ -390,6 +392,8 @@ static int run_main(lua_State *L, struct run *r)
 		return run_module_main(L, "ayac.features", r->argc - 2, r->argv + 2);
 	if (r->argc > 1 && strcmp(r->argv[1], "inspect") == 0)
 		return run_module_main(L, "ayac.inspect", r->argc - 2, r->argv + 2);
+	if (r->argc > 1 && strcmp(r->argv[1], "cleanup") == 0)
+		return run_module_main(L, "ayac.cleanup", r->argc - 2, r->argv + 2);
 	if (r->argc > 1 && strcmp(r->argv[1], "help") == 0)
 		return run_module_main(L, "ayac.help", r->argc - 2, r->argv + 2);
 	create_arg_table(L, r->argv, r->argc, script);

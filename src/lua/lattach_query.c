@@ -141,21 +141,32 @@ static const char *mode_name(__u32 flags)
 	return "single";
 }
 
+/* The (path | fd, attach_type) arguments of the cgroup functions: the attach type. */
+static int check_cgroup_args(lua_State *L, const char **path, int *fd)
+{
+	const char *tname = luaL_checkstring(L, 2);
+	int type = ayac_attach_type_by_name(tname);
+
+	*path = NULL;
+	*fd = -1;
+	if (lua_type(L, 1) == LUA_TNUMBER)
+		*fd = (int)lutil_check_int(L, 1, "fd", lua_tonumber(L, 1), 0, 2147483647.0);
+	else
+		*path = luaL_checkstring(L, 1);
+	if (type < 0)
+		luaL_argerror(L, 2, lua_pushfstring(L, "unknown attach type '%s'", tname));
+	return type;
+}
+
 /* ayac.cgroup_query(path | fd, attach_type) → { prog_ids = { … } (attached to this
  * cgroup), effective = { … } (what runs, inherited ones included), mode = "multi" |
  * "override" | "single" (nil when nothing is attached) }. */
 static int l_cgroup_query(lua_State *L)
 {
 	__u32 ids[MAX_CGROUP_PROGS], n = MAX_CGROUP_PROGS, flags = 0;
-	const char *path = NULL, *tname = luaL_checkstring(L, 2);
-	int fd = -1, type = ayac_attach_type_by_name(tname);
+	const char *path;
+	int fd, type = check_cgroup_args(L, &path, &fd);
 
-	if (lua_type(L, 1) == LUA_TNUMBER)
-		fd = (int)lutil_check_int(L, 1, "fd", lua_tonumber(L, 1), 0, 2147483647.0);
-	else
-		path = luaL_checkstring(L, 1);
-	if (type < 0)
-		return luaL_argerror(L, 2, lua_pushfstring(L, "unknown attach type '%s'", tname));
 	if (ayac_cgroup_query(path, fd, type, false, ids, &n, &flags) < 0)
 		return lbind_fail(L);
 	lua_createtable(L, 0, 3);
@@ -171,12 +182,84 @@ static int l_cgroup_query(lua_State *L)
 	return 1;
 }
 
+/* ---- removal by place (what a killed process left; ayac cleanup) ---- */
+
+static __u32 check_id(lua_State *L, int arg, const char *what, bool optional)
+{
+	if (optional && lua_isnoneornil(L, arg))
+		return 0;
+	return (__u32)lutil_check_int(L, arg, what, luaL_checknumber(L, arg), 1, 4294967295.0);
+}
+
+static int push_ok(lua_State *L, int err)
+{
+	if (err < 0)
+		return lbind_fail(L);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* ayac.core.prog_name_by_id(id) → the kernel's name of a loaded program ("" when gone) */
+static int l_prog_name_by_id(lua_State *L)
+{
+	char name[64];
+
+	ayac_prog_name_by_id(check_id(L, 1, "prog_id", false), name, sizeof(name));
+	lua_pushstring(L, name);
+	return 1;
+}
+
+/* ayac.xdp_remove(ifname | ifindex, "skb" | "drv" | "hw", prog_id) */
+static int l_xdp_remove(lua_State *L)
+{
+	static const char *const modes[] = { "skb", "drv", "hw", NULL };
+	const char *name;
+	int index, mode;
+	__u32 id;
+
+	check_interface(L, 1, &name, &index);
+	mode = luaL_checkoption(L, 2, NULL, modes);
+	id = check_id(L, 3, "prog_id", false);
+	return push_ok(L, ayac_xdp_remove(name, index, (enum ayac_xdp_mode)(AYAC_XDP_SKB + mode),
+					  id));
+}
+
+/* ayac.tc_remove(ifname | ifindex, "ingress" | "egress", handle, priority [, prog_id]) */
+static int l_tc_remove(lua_State *L)
+{
+	static const char *const dirs[] = { "ingress", "egress", NULL };
+	const char *name;
+	int index, dir;
+	__u32 handle, prio;
+
+	check_interface(L, 1, &name, &index);
+	dir = luaL_checkoption(L, 2, NULL, dirs);
+	handle = check_id(L, 3, "handle", false);
+	prio = (__u32)lutil_check_int(L, 4, "priority", luaL_checknumber(L, 4), 1, 65535);
+	return push_ok(L, ayac_tc_remove(name, index, dir ? AYAC_TC_EGRESS : AYAC_TC_INGRESS,
+					 handle, prio, check_id(L, 5, "prog_id", true)));
+}
+
+/* ayac.cgroup_remove(path | fd, attach_type, prog_id) */
+static int l_cgroup_remove(lua_State *L)
+{
+	const char *path;
+	int fd, type = check_cgroup_args(L, &path, &fd);
+
+	return push_ok(L, ayac_cgroup_remove(path, fd, (enum bpf_attach_type)type,
+					     check_id(L, 3, "prog_id", false)));
+}
+
 void lbind_open_attach_query(lua_State *L, int module_idx)
 {
 	static const luaL_Reg funcs[] = {
 		{ "xdp_query", l_xdp_query },
 		{ "tc_query", l_tc_query },
 		{ "cgroup_query", l_cgroup_query },
+		{ "xdp_remove", l_xdp_remove },
+		{ "prog_name_by_id", l_prog_name_by_id },
+		{ "tc_remove", l_tc_remove },
+		{ "cgroup_remove", l_cgroup_remove },
 		{ NULL, NULL },
 	};
 	const luaL_Reg *f;

@@ -126,6 +126,8 @@ int attach_prog_detach(int target_fd, int prog_fd, __u32 attach_type);
 void attach_prog_name(__u32 id, char *name, size_t size);
 /* A loaded program's id (0 when unknown). */
 __u32 attach_prog_id(int prog_fd);
+/* An fd of the program with that id: -errno with the error set ("program id N"). */
+int attach_prog_fd_by_id(__u32 id);
 /* What prog:attach failed on: "attach <what> <target> for program '<name>'" before the
  * current error. Returns NULL for `return attach_fail(...)`. */
 struct ayac_link *attach_fail(const struct ayac_prog *prog, const char *what, const char *target);

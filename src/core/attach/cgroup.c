@@ -264,3 +264,36 @@ int ayac_cgroup_query(const char *path, int fd, enum bpf_attach_type type, bool 
 		*attach_flags = attr.query.attach_flags;
 	return 0;
 }
+
+/* BPF_PROG_DETACH of one program by id (what a killed process attached without a link,
+ * see remove.c). The kernel matches the program among those attached without a link:
+ * one held by a bpf_link is not found (ENOENT), and goes with the link's last fd. */
+int ayac_cgroup_remove(const char *path, int fd, enum bpf_attach_type type, __u32 prog_id)
+{
+	const char *tname = ayac_attach_type_name(type);
+	char what[600];
+	int cg, pfd, err;
+
+	if (!prog_id)
+		return ayac_seterr(EINVAL, "remove from cgroup: no program id (see "
+				   "ayac.cgroup_query)");
+	cg = open_cgroup(path, fd, what, sizeof(what));
+	if (cg < 0)
+		return ayac_errctx("remove from cgroup");
+	pfd = attach_prog_fd_by_id(prog_id);
+	if (pfd < 0) {
+		close(cg);
+		return ayac_errctx("remove from cgroup %s", what);
+	}
+	err = attach_prog_detach(cg, pfd, type);
+	close(pfd);
+	close(cg);
+	if (err == -ENOENT)
+		return ayac_seterr(ENOENT, "remove program %u from cgroup %s (%s): not attached "
+				   "there without a link (a bpf_link's attachment goes with the "
+				   "link's last fd)", prog_id, what, tname ? tname : "?");
+	if (err < 0)
+		return ayac_seterr(err, "remove program %u from cgroup %s (%s)", prog_id, what,
+				   tname ? tname : "?");
+	return 0;
+}

@@ -88,6 +88,20 @@ void attach_prog_name(__u32 id, char *name, size_t size)
 	close(fd);
 }
 
+int attach_prog_fd_by_id(__u32 id)
+{
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_id = id;
+	fd = sys_bpf_fd(BPF_PROG_GET_FD_BY_ID, &attr, sizeof(attr));
+	if (fd < 0)
+		return ayac_seterr(fd, "program id %u%s", id,
+				   fd == -ENOENT ? ": no such program (gone already?)" : "");
+	return fd;
+}
+
 __u32 attach_prog_id(int prog_fd)
 {
 	struct bpf_prog_info info;
