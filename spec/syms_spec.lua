@@ -248,7 +248,7 @@ local function wait_for(cond, what)
 		ffi.C.getpid()
 		os.execute("sleep 0.01")
 	end
-	error("timed out waiting for " .. what)
+	error("timed out waiting for " .. (type(what) == "function" and what() or what))
 end
 
 describe("ayac.stack", function()
@@ -290,7 +290,9 @@ describe("ayac.stack", function()
 		local ids = obj:map("stack_ids")
 		ids[0], ids[1] = -1, -1
 		links = { assert(obj:program("on_getppid"):attach()) }
-		wait_for(function() ffi.C.getppid() return ids[0] >= 0 and ids[1] >= 0 end, "getppid")
+		wait_for(function() ffi.C.getppid() return ids[0] >= 0 and ids[1] >= 0 end,
+			function() return ("getppid's stacks (stack ids %s, %s; -1: never ran)"):format(
+				tostring(ids[0]), tostring(ids[1])) end)
 		local k = assert(ayac.stack(obj:map("stacks"), ids[0]))
 		local seen = {}
 		for _, f in ipairs(k) do
