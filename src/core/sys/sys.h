@@ -30,6 +30,11 @@ int sys_map_freeze(int fd);
 /* Returns fd >= 3 (moving 0..2 away, since those would be confused with stdio). */
 int sys_fd_above_stdio(int fd);
 
+/* ---- this process (pid.c) ---------------------------------------------------------- */
+
+/* getpid(), cached; right in a forked child too (reset by pthread_atfork). */
+int ayac_self_pid(void);
+
 /* ---- small helpers (util.c) ----------------------------------------------------------- */
 
 char *ayac_strdup(const char *s);           /* NULL on ENOMEM, after ayac_seterr */
