@@ -1,0 +1,203 @@
+-- examples/nginx/ in a real nginx (Debian's nginx + libnginx-mod-http-lua, installed by
+-- make deps): metrics as Prometheus text, ring buffer events reaching a worker, reloads
+-- that leave exactly one set of programs and links, nothing left after stop, and a
+-- bounded load (10,000 requests) with flat worker RSS and no fd growth.
+local h = require "helpers"
+local ng = require "nginx"
+local prom_check = require "prometheus_check"
+
+local missing = ng.missing()
+
+-- The kernel's view of this object's programs: ids of loaded programs whose tag is one
+-- of syscalls.bpf.o's, and of the links that run them (bpftool, as a user would look).
+local tags
+local function object_tags()
+	if tags then return tags end
+	local ayac = require "ayac"
+	local obj = assert(ayac.load(h.root .. "/examples/nginx/syscalls.bpf.o"))
+	tags = {}
+	for _, p in obj:programs() do tags[assert(p:info()).tag] = true end
+	obj:close()
+	return tags
+end
+
+local function kernel_set()
+	local want = object_tags()
+	local progs, links = {}, {}
+	local out, ok = h.capture("bpftool -j prog show 2>/dev/null")
+	assert(ok, "bpftool prog show failed")
+	-- bpftool's JSON: one object per program with "id" first and "tag" among its fields.
+	for obj in out:gmatch("%b{}") do
+		local id, tag = obj:match('"id":(%d+)'), obj:match('"tag":"(%x+)"')
+		if id and tag and want[tag] then progs[tonumber(id)] = true end
+	end
+	out, ok = h.capture("bpftool -j link show 2>/dev/null")
+	assert(ok, "bpftool link show failed")
+	for obj in out:gmatch("%b{}") do
+		local id, prog = obj:match('"id":(%d+)'), obj:match('"prog_id":(%d+)')
+		if id and prog and progs[tonumber(prog)] then links[#links + 1] = tonumber(id) end
+	end
+	local n = 0
+	for _ in pairs(progs) do n = n + 1 end
+	return n, #links, links
+end
+
+local function syscalls_total(text)
+	local sum, pids = 0, 0
+	for _, v in text:gmatch('\nnginx_syscalls_total{pid="(%d+)"} (%d+)') do
+		sum, pids = sum + tonumber(v), pids + 1
+	end
+	return sum, pids
+end
+
+if missing then
+	describe("examples/nginx in a real nginx", function()
+		it("runs", function() pending(missing) end)
+	end)
+	return
+end
+
+describe("examples/nginx in a real nginx", function()
+	local server
+
+	lazy_setup(function()
+		math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)"), 16) % 100000)
+		server = ng.start()
+	end)
+
+	lazy_teardown(function()
+		if server then
+			local stopped = server:stop()
+			server:cleanup()
+			assert(stopped, "nginx did not exit by itself: killed")
+		end
+	end)
+
+	it("serves /metrics as valid Prometheus text whose syscall counts grow with requests", function()
+		local text, status = server:get("/metrics")
+		assert.are.equal(200, status, text)
+		prom_check.assert_valid(text)
+		assert.matches("# TYPE nginx_syscall_duration_seconds histogram", text, 1, true)
+		assert.matches('nginx_syscall_duration_seconds_bucket{le="+Inf"}', text, 1, true)
+		local before = syscalls_total(text)
+		-- Serving a request costs the worker at least one syscall (its write).
+		for _ = 1, 50 do assert.are.equal(200, select(2, server:get("/"))) end
+		local pids = ng.wait(function()
+			local s, n = syscalls_total(server:get("/metrics"))
+			return s >= before + 50 and n
+		end, 30, "the syscall counts to grow by the 50 requests")
+		assert.is_true(pids >= 1)
+	end)
+
+	it("delivers ring buffer records to the consuming worker, served to any worker", function()
+		-- Idle workers wait in epoll_wait longer than slow_ns (10 ms): those are events.
+		local text = ng.wait(function()
+			local t = server:get("/events")
+			return t:match("\n%d+ %d+ %d+ %d+") and t
+		end, 30, "a slow syscall event in /events")
+		local workers = {}
+		for _, p in ipairs(ng.children(server:master())) do workers[p] = true end
+		local from_nginx = false
+		for tgid in text:gmatch("\n(%d+) %d+ %d+ %d+") do
+			if workers[tonumber(tgid)] or tonumber(tgid) == server:master() then from_nginx = true end
+		end
+		assert.is_true(from_nginx, "no event from this nginx's processes in:\n" .. text)
+		local m = server:get("/metrics")
+		assert.is_truthy(tonumber(m:match("\nnginx_slow_syscalls_total (%d+)")) > 0, m)
+	end)
+
+	it("keeps exactly one set of programs and links through 20 reloads", function()
+		local progs, links = kernel_set()
+		assert.are.equal(2, progs)
+		assert.are.equal(2, links)
+		for _ = 1, 20 do server:reload() end
+		-- The previous generations go when their VMs close and their workers exit.
+		ng.wait(function()
+			local p, l = kernel_set()
+			return p == 2 and l == 2 and #ng.children(server:master()) == 2
+		end, 60, "one set of programs and links and 2 workers after the reloads")
+		-- The master holds both links; the workers dropped their copies.
+		local _, master_links = ng.fds(server:master())
+		assert.are.equal(2, #master_links)
+		for _, w in ipairs(ng.children(server:master())) do
+			local _, wl = ng.fds(w)
+			assert.are.same({}, wl)
+		end
+		local text, status = server:get("/metrics")
+		assert.are.equal(200, status)
+		prom_check.assert_valid(text)
+		assert.is_falsy(server:error_log():find("%[error%]"), server:error_log())
+	end)
+
+	it("answers 10,000 requests with flat worker RSS and no fd growth", function()
+		local workers = ng.children(server:master())
+		assert.are.equal(2, #workers)
+		local function snapshot()
+			local s = {}
+			for _, w in ipairs(workers) do
+				s[w] = { fds = (ng.fds(w)), rss = ng.rss_kb(w) }
+			end
+			return s
+		end
+		local function run(n)
+			local cfg = h.tmpname(".curl")
+			local lines = {}
+			for i = 1, n do
+				lines[#lines + 1] = ('url = "http://127.0.0.1:%d/metrics?i=%d"\noutput = "/dev/null"')
+					:format(server.port, i)
+			end
+			h.write(cfg, table.concat(lines, "\n") .. "\n")
+			local out = h.capture("curl -s -K " .. cfg .. " -w '%{http_code}\\n'")
+			os.remove(cfg)
+			local ok200, other = 0, {}
+			for code in out:gmatch("%d+") do
+				if code == "200" then ok200 = ok200 + 1 else other[#other + 1] = code end
+			end
+			return ok200, other
+		end
+		-- Warm up (JIT traces, allocator pools, the shared dict), then measure.
+		assert.are.equal(1000, (run(1000)))
+		local idle = function(base)
+			return function()
+				local now = snapshot()
+				for w, s in pairs(base) do
+					if now[w].fds ~= s.fds then return false end
+				end
+				return now
+			end
+		end
+		local base = snapshot()
+		local ok200, other = run(10000)
+		assert.are.equal(10000, ok200, "non-200 answers: " .. table.concat(other, " "))
+		-- curl has exited: its connection closes, and each worker is back to its fds.
+		local after = ng.wait(idle(base), 30, "the workers' fds to return to their count")
+		for w, s in pairs(base) do
+			assert.are.equal(s.fds, after[w].fds)
+			-- Flat: 10,000 metric pages (~6 KB each) must not stay in the worker.
+			assert.is_true(after[w].rss - s.rss < 4096,
+				("worker %d RSS %d kB -> %d kB"):format(w, s.rss, after[w].rss))
+		end
+		print(("\n  nginx load: 10000/10000 answered; worker RSS kB %s; fds %s"):format(
+			table.concat((function()
+				local t = {}
+				for w, s in pairs(base) do t[#t + 1] = s.rss .. "->" .. after[w].rss end
+				return t
+			end)(), ", "),
+			table.concat((function()
+				local t = {}
+				for w, s in pairs(base) do t[#t + 1] = s.fds .. "->" .. after[w].fds end
+				return t
+			end)(), ", ")))
+	end)
+
+	it("leaves no program, link or process behind when stopped", function()
+		local pids = server:pids()
+		assert.is_true(server:stop())
+		for _, p in ipairs(pids) do assert.is_false(ng.alive(p)) end
+		local progs, links = kernel_set()
+		assert.are.equal(0, progs)
+		assert.are.equal(0, links)
+		server:cleanup()
+		server = nil
+	end)
+end)
