@@ -53,6 +53,8 @@ void lbind_open_link(lua_State *L, int module_idx);
 void lbind_open_btf(lua_State *L, int module_idx);
 /* Plain functions (no userdata type): kernel feature answers (lfeatures.c). */
 void lbind_open_features(lua_State *L, int module_idx);
+/* ayac.capabilities() (lcaps.c). */
+void lbind_open_caps(lua_State *L, int module_idx);
 
 /* Constructors used across files. */
 struct ayac_btf;

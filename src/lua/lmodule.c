@@ -49,6 +49,7 @@ int luaopen_ayac_core(lua_State *L)
 	lbind_open_map(L, mod);
 	lbind_open_link(L, mod);
 	lbind_open_features(L, mod);
+	lbind_open_caps(L, mod);
 	lbind_open_attach_query(L, mod);
 	lua_settop(L, mod);
 	return 1;
