@@ -50,6 +50,44 @@ local function syscalls_total(text)
 	return sum, pids
 end
 
+describe("ayac.nginx outside nginx", function()
+	local an = require "ayac.nginx"
+	local object = h.root .. "/examples/nginx/syscalls.bpf.o"
+
+	after_each(function()
+		an.unload("t")
+	end)
+
+	it("loads and attaches every program, and unload detaches them", function()
+		local obj = assert(an.load("t", object))
+		assert.are.equal(obj, an.get("t"))
+		assert.are.equal(2, an.links("t"))
+		assert.are.equal("hash", an.map("t", "syscalls").type)
+		local _, err, code = an.load("t", object)
+		assert.are.equal("EEXIST", code, err)
+		an.init_worker() -- what a worker does: drop the link references
+		assert.are.equal(0, an.links("t"))
+		an.unload("t")
+		assert.is_nil(an.get("t"))
+	end)
+
+	it("chooses programs with opts.attach and names what fails", function()
+		assert(an.load("t", object, { attach = { "on_enter" } }))
+		assert.are.equal(1, an.links("t"))
+		an.unload("t")
+		local _, err, code = an.load("t", object, { attach = { "on_enter", "nope" } })
+		assert.are.equal("ENOENT", code)
+		assert.matches("object 't': no program named 'nope'", err, 1, true)
+		_, err, code = an.load("t", "/nonexistent.bpf.o")
+		assert.are.equal("ENOENT", code)
+		assert.matches("ayac.nginx: load object 't': ", err, 1, true)
+		assert.has_error(function() an.map("t", "syscalls") end,
+			"ayac.nginx.map: no object named 't' (was it loaded in init_by_lua?)")
+		_, err = an.consume("t", "slow", function() end)
+		assert.matches("call it from init_worker_by_lua", err, 1, true)
+	end)
+end)
+
 if missing then
 	describe("examples/nginx in a real nginx", function()
 		it("runs", function() pending(missing) end)
