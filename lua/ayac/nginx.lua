@@ -200,6 +200,10 @@ function M.consume(name, mapname, handler, opts)
 			:format(tostring(interval)), "EINVAL"
 	end
 	local worker = opts.worker or 0
+	if type(worker) ~= "number" or worker < 0 or worker >= ngx.worker.count() then
+		return nil, ("ayac.nginx.consume: opts.worker %s is not a worker id (0 .. %d)")
+			:format(tostring(worker), ngx.worker.count() - 1), "EINVAL"
+	end
 	if ngx.worker.id() ~= worker then
 		return false
 	end

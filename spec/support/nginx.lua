@@ -112,8 +112,28 @@ local function make_prefix(port)
 	return dir, prefix
 end
 
+-- A sanitizer build's core.so (make asan) needs its runtime loaded before anything
+-- else, and nginx is not built with it: preload the runtime the module links.
+local preload
+local function sanitizer_env()
+	if preload == nil then
+		local out = h.capture("ldd " .. sh_quote(h.build .. "/lib/ayac/core.so") .. " 2>/dev/null")
+		local libs = {}
+		for path in out:gmatch("=> (/%S+/lib%a*san%.so[%.%d]*)") do libs[#libs + 1] = path end
+		preload = #libs == 0 and "" or ("LD_PRELOAD=" .. table.concat(libs, ":") ..
+			" ASAN_OPTIONS=detect_leaks=0 ")
+	end
+	return preload
+end
+
+-- Whether nginx runs with the sanitizer runtime (its quarantine makes RSS meaningless).
+function M.sanitized()
+	return sanitizer_env() ~= ""
+end
+
 local function nginx_cmd(self, args)
-	return h.capture("nginx -p " .. sh_quote(self.prefix) .. " -c nginx.conf " .. (args or "") .. " 2>&1")
+	return h.capture(sanitizer_env() .. "nginx -p " .. sh_quote(self.prefix) .. " -c nginx.conf " ..
+		(args or "") .. " 2>&1")
 end
 
 function Nginx:error_log()
