@@ -211,7 +211,7 @@ describe("examples/nginx in a real nginx", function()
 		local after = ng.wait(idle(base), 30, "the workers' fds to return to their count")
 		for w, s in pairs(base) do
 			assert.are.equal(s.fds, after[w].fds)
-			-- Flat: 10,000 metric pages (~6 KB each) must not stay in the worker. Under
+			-- Flat: 10,000 metric pages (~3 KB each) must not stay in the worker. Under
 			-- the sanitizer, freed memory sits in its quarantine: not measured there.
 			if not ng.sanitized() then
 				assert.is_true(after[w].rss - s.rss < 4096,
