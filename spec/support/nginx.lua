@@ -160,6 +160,24 @@ function Nginx:get(path)
 	return out:gsub("\n::status=%d+%s*$", ""), status
 end
 
+-- n GETs of path from one curl on one keep-alive connection: how many answered 200,
+-- and the other statuses seen.
+function Nginx:requests(n, path)
+	local cfg = h.tmpname(".curl")
+	local lines = {}
+	for i = 1, n do
+		lines[i] = ('url = "http://127.0.0.1:%d%s?i=%d"\noutput = "/dev/null"'):format(self.port, path, i)
+	end
+	h.write(cfg, table.concat(lines, "\n") .. "\n")
+	local out = h.capture("curl -s -K " .. sh_quote(cfg) .. " -w '%{http_code}\\n'")
+	os.remove(cfg)
+	local ok, other = 0, {}
+	for code in out:gmatch("%d+") do
+		if code == "200" then ok = ok + 1 else other[#other + 1] = code end
+	end
+	return ok, other
+end
+
 -- Every pid that belongs to this nginx now (the master and its workers).
 function Nginx:pids()
 	local master = self:master()
