@@ -26,7 +26,10 @@
 -- worker. consume() therefore runs rb:consume() — which never blocks and costs two reads
 -- of the mmap-ed ring positions when it is empty — on an ngx.timer.every in exactly one
 -- worker: a ring buffer has one consumer position, shared by every mapping of it.
+local ffi = require "ffi"
 local ayac = require "ayac"
+
+pcall(ffi.cdef, "int getpid(void); int getppid(void);")
 
 local M = {}
 
@@ -62,8 +65,10 @@ local function close_entry(e)
 	e.obj:close()
 end
 
--- Attaches every program of obj that opts.attach allows: true (default) for all, false
--- for none, or a list of program names. Returns the links, or nil, message, code.
+-- Attaches the programs opts.attach chooses: true (default) every program, from its
+-- section name; false none; a table of names ({ "prog" }, from the section name) and
+-- targets ({ prog = { ifname = "eth0" } }, as prog:attach(target)). Returns the
+-- links, or nil, message, code (with nothing left attached).
 local function attach_all(obj, name, which)
 	local links, want = {}, nil
 	if which == false then
@@ -71,13 +76,21 @@ local function attach_all(obj, name, which)
 	end
 	if type(which) == "table" then
 		want = {}
-		for _, p in ipairs(which) do want[p] = true end
+		for k, v in pairs(which) do
+			if type(k) == "number" then want[v] = true else want[k] = v end
+		end
+	end
+	local function undo()
+		for _, l in ipairs(links) do l:detach() end
 	end
 	for pname, prog in obj:programs() do
-		if not want or want[pname] then
-			local link, err, code = prog:attach()
+		local target = want and want[pname]
+		if not want or target then
+			local link, err, code
+			if target == true or target == nil then link, err, code = prog:attach()
+			else link, err, code = prog:attach(target) end
 			if not link then
-				for _, l in ipairs(links) do l:detach() end
+				undo()
 				return nil, ("ayac.nginx: object '%s': attach program '%s': %s")
 					:format(name, pname, tostring(err)), code
 			end
@@ -86,9 +99,9 @@ local function attach_all(obj, name, which)
 		end
 	end
 	if want and next(want) then
-		for _, l in ipairs(links) do l:detach() end
-		return nil, ("ayac.nginx: object '%s': no program named '%s'"):format(name, next(want)),
-			"ENOENT"
+		undo()
+		return nil, ("ayac.nginx: object '%s': no program named '%s'"):format(name,
+			tostring(next(want))), "ENOENT"
 	end
 	return links
 end
@@ -129,7 +142,14 @@ function M.load(name, source, opts)
 	-- compiled modules, and an unprivileged worker may not be able to read the files.
 	require "ayac.events"
 	require "ayac.codec"
-	loaded[name] = { obj = obj, links = links }
+	-- Attachments the kernel keeps without an fd (netlink XDP/TC, BPF_PROG_ATTACH)
+	-- belong to this process, which exits if nginx daemonizes (init_worker says so).
+	local kept = {}
+	for _, link in ipairs(links) do
+		local via = link:info().via
+		if via ~= "bpf_link" and via ~= "perf_event" then kept[#kept + 1] = link.kind end
+	end
+	loaded[name] = { obj = obj, links = links, pid = ffi.C.getpid(), kept = kept }
 	return obj
 end
 
@@ -169,7 +189,14 @@ end
 -- init_worker(): in init_worker_by_lua*. Drops this worker's references to the links
 -- (the master keeps the attachments; see the top of this file).
 function M.init_worker()
-	for _, e in pairs(loaded) do
+	local ngx = ngx_api()
+	for name, e in pairs(loaded) do
+		if #e.kept > 0 and ffi.C.getppid() ~= e.pid and ngx and ngx.worker.id() == 0 then
+			ngx.log(ngx.ERR, "ayac.nginx: object '", name, "': ", table.concat(e.kept, ", "),
+				" attached without a bpf_link went away when nginx daemonized (the process ",
+				"that ran init_by_lua exited); run nginx with 'daemon off;', or on a kernel ",
+				"with XDP links (5.9) / TCX (6.6); see docs/embedding.md")
+		end
 		for _, link in ipairs(e.links) do
 			-- In a forked process this only closes the inherited fds: the core
 			-- never takes an attachment away from the process that made it.
