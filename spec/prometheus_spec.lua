@@ -39,24 +39,43 @@ describe("ayac.prometheus", function()
 		assert.matches("\nsingle 42\n", text, 1, true)
 	end)
 
-	it("writes a log2 histogram as cumulative le buckets with +Inf, _sum and _count", function()
-		-- slot k holds values of bit length k: 0 | 1 | 2..3 | 4..7
-		local text = assert(prom.histogram({ [0] = 1, [1] = 2, [3] = 4 },
-			{ name = "lat", sum = 40, slots = 4 }))
-		assert.are.equal(table.concat({
-			"# TYPE lat histogram",
-			'lat_bucket{le="0"} 1',
-			'lat_bucket{le="1"} 3',
-			'lat_bucket{le="3"} 3',
-			'lat_bucket{le="7"} 7',
-			'lat_bucket{le="+Inf"} 7',
-			"lat_sum 40",
-			"lat_count 7", "" }, "\n"), text)
+	it("writes a log2 histogram (hist.bpf.h's buckets) as cumulative le buckets, +Inf, _sum, _count",
+		function()
+			-- slot 0 negative, 1 zero, 2 one, 3 two..three
+			local text = assert(prom.histogram({ [0] = 1, [1] = 2, [3] = 4 },
+				{ name = "lat", sum = 40, slots = 4 }))
+			assert.are.equal(table.concat({
+				"# TYPE lat histogram",
+				'lat_bucket{le="-1"} 1',
+				'lat_bucket{le="0"} 3',
+				'lat_bucket{le="1"} 3',
+				'lat_bucket{le="3"} 7',
+				'lat_bucket{le="+Inf"} 7',
+				"lat_sum 40",
+				"lat_count 7", "" }, "\n"), text)
+			check.assert_valid(text)
+			text = assert(prom.histogram({ [11] = 1, [40] = 1 }, { name = "s", unit = 1e-9, slots = 12 }))
+			assert.matches('s_bucket{le="1.023e-06"} 1\n', text, 1, true) -- 2^10 - 1 ns
+			assert.matches('s_bucket{le="+Inf"} 2\n', text, 1, true) -- past the written slots
+			check.assert_valid(text)
+		end)
+
+	it("writes linear histograms and one histogram per key of a keyed one", function()
+		-- lhist(v, 0, 30, 10): 0 below, 1 [0,10), 2 [10,20), 3 [20,30), 4 at or above 30
+		local text = assert(prom.histogram({ [1] = 2, [3] = 1, [4] = 5 },
+			{ name = "sz", linear = { min = 0, max = 30, step = 10 } }))
+		assert.matches('sz_bucket{le="-1"} 0\nsz_bucket{le="9"} 2\nsz_bucket{le="19"} 2\n' ..
+			'sz_bucket{le="29"} 3\nsz_bucket{le="+Inf"} 8\n', text, 1, true)
 		check.assert_valid(text)
-		text = assert(prom.histogram({ [10] = 1, [40] = 1 }, { name = "s", unit = 1e-9, slots = 12 }))
-		assert.matches('s_bucket{le="1.023e-06"} 1\n', text, 1, true)
-		assert.matches('s_bucket{le="+Inf"} 2\n', text, 1, true) -- past the written slots
-		check.assert_valid(text)
+		text = assert(prom.histogram({
+			[{ comm = "nginx", slot = 2 }] = 1, [{ comm = "nginx", slot = 3 }] = 2,
+			[{ comm = "curl", slot = 1 }] = 4 }, { name = "k", slots = 4 }))
+		local fams = check.assert_valid(text)
+		assert.matches('k_count{comm="curl"} 4\n', text, 1, true)
+		assert.matches('k_bucket{comm="nginx",le="1"} 1\n', text, 1, true)
+		assert.matches('k_count{comm="nginx"} 3\n', text, 1, true)
+		assert.are.equal(2 * 6, #fams.k.samples) -- 4 buckets, +Inf, _count each
+		assert.has_error(function() prom.histogram({}, { name = "x", linear = { min = 0, max = 5, step = 2 } }) end)
 	end)
 
 	it("refuses bad names and keys with clear errors", function()
@@ -66,7 +85,7 @@ describe("ayac.prometheus", function()
 		assert.has_error(function() prom.format({}, { name = "ok", type = "summary" }) end)
 		local text, err, code = prom.histogram({ [70] = 1 }, { name = "h" })
 		assert.is_nil(text)
-		assert.matches("key 70 is not a log2 slot", err, 1, true)
+		assert.matches("key 70 has no slot 0..65 of this layout", err, 1, true)
 		assert.are.equal("EINVAL", code)
 	end)
 
@@ -76,7 +95,7 @@ describe("ayac.prometheus", function()
 		m[1], m[2] = 5, 6
 		local text = assert(prom.histogram(m, { name = "arr" }))
 		check.assert_valid(text)
-		assert.matches('arr_bucket{le="3"} 11\n', text, 1, true)
+		assert.matches('arr_bucket{le="1"} 11\n', text, 1, true)
 		m:close()
 		local _, err = prom.counter(m, { name = "closed" })
 		assert.is_truthy(err)

@@ -37,12 +37,8 @@ struct {
 	__type(value, __u64); /* sys_enter time */
 } started SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, AYAC_HIST_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} latency SEC(".maps");
+/* Syscall latency in ns, log2 buckets: ayac.prometheus.histogram and ayac.hist read it. */
+AYAC_HIST(latency);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -92,7 +88,7 @@ int on_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	delta = bpf_ktime_get_ns() - *t0;
 	bpf_map_delete_elem(&started, &tid);
-	ayac_hist_add(&latency, delta);
+	latency_add((__s64)delta);
 	sum = bpf_map_lookup_elem(&latency_sum, &zero);
 	if (sum)
 		__sync_fetch_and_add(sum, delta);

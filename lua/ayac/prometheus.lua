@@ -236,13 +236,64 @@ function M.format(src, opts)
 	return f(src, opts)
 end
 
--- histogram(map, opts): a log2 histogram as include/ayac/hist.bpf.h fills it (slot k
--- counts values of bit length k, so its inclusive upper bound is 2^k - 1) as cumulative
--- `le` buckets. opts.unit scales bounds and sum (1e-9: nanoseconds to seconds);
--- opts.sum (number, or function returning one) is the sum of the observed values in
--- the BPF program's unit, written as name_sum when given (log2 slots cannot give it);
--- opts.slots: how many buckets to write (default: every slot the map has, up to 65),
--- so that scrapes see the same bucket set each time.
+-- Bucket layouts, numbered as include/ayac/hist.bpf.h (and ayac.hist) number them.
+-- Each returns the slot count and the inclusive upper bound of slot k for integer
+-- values, or nil for the slot only +Inf covers.
+--   log2:   0 negative, 1 zero, k >= 2 [2^(k-2), 2^(k-1))  -> -1, 0, 2^(k-1) - 1
+--   linear: 0 below min, k = 1..N [min+(k-1)*step, min+k*step), N+1 at or above max
+local function log2_layout()
+	return 66, function(k)
+		if k == 0 then return -1 end
+		return 2 ^ (k - 1) - 1
+	end
+end
+
+local function linear_layout(l)
+	local min, max, step = tonumber(l.min), tonumber(l.max), tonumber(l.step)
+	if not (min and max and step) or step <= 0 or max <= min or (max - min) % step ~= 0 then
+		error("ayac.prometheus.histogram: opts.linear needs numbers min < max and step > 0 "
+			.. "dividing max - min (as AYAC_LHIST)", 3)
+	end
+	local n = (max - min) / step
+	return n + 2, function(k)
+		if k == 0 then return min - 1 end
+		if k <= n then return min + k * step - 1 end
+		return nil
+	end
+end
+
+-- slot and the other fields (labels) of a histogram key: a number, or a struct with a
+-- member named slot or bucket (AYAC_HIST_KEYED's keys).
+local function split_key(k)
+	if type(k) ~= "table" then
+		return tonumber(k), {}
+	end
+	local labels, slot = {}, nil
+	for n, v in pairs(k) do
+		if (n == "slot" or n == "bucket") and slot == nil then
+			slot = tonumber(v)
+		elseif type(v) ~= "table" then
+			labels[sanitize(n)] = v
+		end
+	end
+	return slot, labels
+end
+
+local function copy(t)
+	local c = {}
+	for k, v in pairs(t) do c[k] = v end
+	return c
+end
+
+-- histogram(map, opts): a histogram map as include/ayac/hist.bpf.h fills it — an
+-- array of counts per slot (AYAC_HIST, AYAC_HIST_PERCPU: CPUs summed; AYAC_LHIST with
+-- opts.linear = { min=, max=, step= }), or a hash keyed by a struct with a slot member
+-- (AYAC_HIST_KEYED: one histogram per value of the other members, as labels) — as
+-- cumulative `le` buckets (each slot's inclusive upper bound for integer values), +Inf
+-- and _count. opts.unit scales bounds and sum (1e-9: nanoseconds to seconds); opts.sum
+-- (number, or function returning one) is the sum of the observed values in the BPF
+-- program's unit, written as name_sum (buckets cannot give it); opts.slots: how many
+-- slots get a bucket line (default: all the layout has), the rest count in +Inf only.
 function M.histogram(src, opts)
 	check_source(src, "histogram")
 	opts = opts or {}
@@ -251,58 +302,69 @@ function M.histogram(src, opts)
 	if type(unit) ~= "number" or unit <= 0 or unit ~= unit then
 		error("ayac.prometheus.histogram: opts.unit must be a positive number", 2)
 	end
+	local nslots, bound
+	if opts.linear then nslots, bound = linear_layout(opts.linear) else nslots, bound = log2_layout() end
 	local list, err, code = entries(src)
 	if not list then return nil, err, code end
-	local counts, top = {}, -1
-	for _, e in ipairs(list) do
-		local slot, c = tonumber(e[1]), scalar(e[2])
-		if not slot or slot ~= math.floor(slot) or slot < 0 or slot > 64 then
-			return nil, ("ayac.prometheus.histogram: key %s is not a log2 slot (0..64)")
-				:format(tostring(e[1])), "EINVAL"
-		end
-		if c == nil then
-			return nil, ("ayac.prometheus.histogram: slot %d holds no count"):format(slot), "EINVAL"
-		end
-		counts[slot] = c
-		if slot > top then top = slot end
-	end
-	local slots = opts.slots
-	if not slots then
-		local n = type(src) ~= "table" and tonumber(src.max_entries) or (top + 1)
-		slots = math.min(math.max(n, top + 1), 65)
-	end
 	local base = {}
 	for n, v in pairs(opts.const_labels or {}) do
 		check_label_name(n, "histogram")
 		base[n] = v
 	end
-	local out, cum = {}, 0ULL
-	header(out, opts.name, opts.help, "histogram")
-	for k = 0, slots - 1 do
-		local c = counts[k]
-		if c then cum = cum + c end
-		local labels = {}
-		for n, v in pairs(base) do labels[n] = v end
-		labels.le = num((2 ^ k - 1) * unit)
-		out[#out + 1] = opts.name .. "_bucket" .. label_string(labels) .. " " .. num(cum)
-	end
-	for k = slots, 64 do -- slots past the written ones still count in +Inf
-		if counts[k] then cum = cum + counts[k] end
-	end
-	local inf = {}
-	for n, v in pairs(base) do inf[n] = v end
-	inf.le = "+Inf"
-	out[#out + 1] = opts.name .. "_bucket" .. label_string(inf) .. " " .. num(cum)
-	local sum = opts.sum
-	if type(sum) == "function" then sum = sum() end
-	if sum ~= nil then
-		sum = tonumber(sum)
-		if not sum then
-			return nil, "ayac.prometheus.histogram: opts.sum is not a number", "EINVAL"
+	-- One histogram per label set, in the order of the sorted keys.
+	local hists, order = {}, {}
+	for _, e in ipairs(list) do
+		local slot, labels = split_key(e[1])
+		local c = scalar(e[2])
+		if not slot or slot ~= math.floor(slot) or slot < 0 or slot >= nslots then
+			return nil, ("ayac.prometheus.histogram: key %s has no slot 0..%d of this layout")
+				:format(tostring(sort_key(e[1])), nslots - 1), "EINVAL"
 		end
-		out[#out + 1] = opts.name .. "_sum" .. label_string(base) .. " " .. num(sum * unit)
+		if c == nil then
+			return nil, ("ayac.prometheus.histogram: slot %d holds no count"):format(slot), "EINVAL"
+		end
+		for n, v in pairs(base) do labels[n] = v end
+		local id = label_string(labels)
+		local hg = hists[id]
+		if not hg then
+			hg = { labels = labels, counts = {} }
+			hists[id] = hg
+			order[#order + 1] = id
+		end
+		hg.counts[slot] = (hg.counts[slot] or 0) + c
 	end
-	out[#out + 1] = opts.name .. "_count" .. label_string(base) .. " " .. num(cum)
+	if #order == 0 then
+		order[1], hists[""] = "", { labels = base, counts = {} }
+	end
+	local shown = math.min(opts.slots or nslots, nslots)
+	local out = {}
+	header(out, opts.name, opts.help, "histogram")
+	for _, id in ipairs(order) do
+		local hg, cum = hists[id], 0ULL
+		for k = 0, nslots - 1 do
+			local c = hg.counts[k]
+			if c then cum = cum + c end
+			local le = bound(k)
+			if k < shown and le then
+				local labels = copy(hg.labels)
+				labels.le = num(le * unit)
+				out[#out + 1] = opts.name .. "_bucket" .. label_string(labels) .. " " .. num(cum)
+			end
+		end
+		local labels = copy(hg.labels)
+		labels.le = "+Inf"
+		out[#out + 1] = opts.name .. "_bucket" .. label_string(labels) .. " " .. num(cum)
+		local sum = opts.sum
+		if type(sum) == "function" then sum = sum(hg.labels) end
+		if sum ~= nil then
+			sum = tonumber(sum)
+			if not sum then
+				return nil, "ayac.prometheus.histogram: opts.sum is not a number", "EINVAL"
+			end
+			out[#out + 1] = opts.name .. "_sum" .. label_string(hg.labels) .. " " .. num(sum * unit)
+		end
+		out[#out + 1] = opts.name .. "_count" .. label_string(hg.labels) .. " " .. num(cum)
+	end
 	return concat(out, "\n") .. "\n"
 end
 

@@ -84,22 +84,35 @@ function M.assert_valid(text)
 				value = parse_value(value, where) })
 		end
 	end
+	-- Per histogram (a family holds one per label set other than le): cumulative
+	-- buckets, a +Inf bucket, and _count equal to it.
+	local function series(labels)
+		local names = {}
+		for k in pairs(labels) do if k ~= "le" then names[#names + 1] = k end end
+		table.sort(names)
+		for i, k in ipairs(names) do names[i] = k .. "=" .. labels[k] end
+		return table.concat(names, ",")
+	end
 	for name, f in pairs(fams) do
 		if f.type == "histogram" then
-			local last, inf, count = -1, nil, nil
+			local last, inf, count = {}, {}, {}
 			for _, s in ipairs(f.samples) do
+				local id = series(s.labels)
 				if s.name == name .. "_bucket" then
 					assert(s.labels.le, name .. ": a bucket without le")
 					local v = s.value
-					assert(type(v) == "number" and v >= last, name .. ": buckets are not cumulative")
-					last = v
-					if s.labels.le == "+Inf" then inf = v end
+					assert(type(v) == "number" and v >= (last[id] or -1),
+						name .. "{" .. id .. "}: buckets are not cumulative")
+					last[id] = v
+					if s.labels.le == "+Inf" then inf[id] = v end
 				elseif s.name == name .. "_count" then
-					count = s.value
+					count[id] = s.value
 				end
 			end
-			assert(inf, name .. ": no +Inf bucket")
-			assert(count == inf, name .. ": _count differs from the +Inf bucket")
+			for id in pairs(last) do
+				assert(inf[id], name .. "{" .. id .. "}: no +Inf bucket")
+				assert(count[id] == inf[id], name .. "{" .. id .. "}: _count differs from +Inf")
+			end
 		end
 	end
 	return fams
