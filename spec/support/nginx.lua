@@ -192,7 +192,9 @@ function M.start()
 	for attempt = 1, 5 do
 		local port = 20000 + math.random(0, 30000)
 		local dir, prefix = make_prefix(port)
-		local self = setmetatable({ dir = dir, prefix = prefix, port = port, seen = {} }, Nginx)
+		local workers = tonumber(h.read(prefix .. "nginx.conf"):match("\nworker_processes (%d+);"))
+		local self = setmetatable({ dir = dir, prefix = prefix, port = port, seen = {},
+			workers = assert(workers, "nginx.conf: no worker_processes N;") }, Nginx)
 		local out, ok = nginx_cmd(self)
 		if ok then
 			local master = M.wait(function() return self:master() end, 30, "nginx's pid file")
@@ -211,10 +213,29 @@ function M.start()
 	end
 end
 
+-- Reloads and waits until the master has started the new generation's workers: a
+-- signal only asks, and HUPs sent faster than the master handles them would merge.
 function Nginx:reload()
-	for _, p in ipairs(self:pids()) do self.seen[p] = true end
+	local before = {}
+	for _, p in ipairs(self:pids()) do
+		self.seen[p] = true
+		before[p] = true
+	end
 	local out, ok = nginx_cmd(self, "-s reload")
 	assert(ok, "nginx -s reload: " .. out .. "\n" .. self:error_log())
+	M.wait(function()
+		local fresh = 0
+		for _, p in ipairs(M.children(self:master())) do
+			if not before[p] then fresh = fresh + 1 end
+		end
+		return fresh >= self.workers
+	end, 30, "the reload's new workers")
+end
+
+-- The workers of the current generation once the previous ones have exited.
+function Nginx:settled_workers()
+	local list = M.children(self:master())
+	return #list == self.workers and list or nil
 end
 
 -- Stops nginx and waits for every process it ever had to be gone (SIGKILL by pid after
