@@ -36,7 +36,8 @@ local pid = ffi.C.fork()
 if pid == 0 then
 	link:detach()
 	obj:close()
-	os.exit(0) -- exit() runs the at-exit handlers too, as a worker's exit does
+	-- Closing the Lua state and exit()'s handlers run, as in an nginx worker's exit.
+	os.exit(0, true)
 end
 assert(pid > 0, "fork failed")
 local st = ffi.new("int[1]")
