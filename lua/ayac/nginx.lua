@@ -33,7 +33,8 @@ pcall(ffi.cdef, "int getpid(void); int getppid(void);")
 
 local M = {}
 
--- name -> { obj =, links = { link, … }, path = } for the objects this VM loaded.
+-- name -> { obj =, links = { link, … }, pid = (the loading process), kept = { kinds of
+-- attachments without a bpf_link } } for the objects this VM loaded.
 local loaded = {}
 -- name .. "\0" .. map -> consumer, in the worker that consumes.
 local consumers = {}
@@ -186,10 +187,16 @@ function M.links(name)
 	return n
 end
 
--- init_worker(): in init_worker_by_lua*. Drops this worker's references to the links
--- (the master keeps the attachments; see the top of this file).
+-- init_worker(): in init_worker_by_lua* (or, outside nginx, in any forked child that
+-- should not hold the attachments). Drops this process's references to the links (the
+-- master keeps the attachments; see the top of this file). true, or nil, message, code.
 function M.init_worker()
-	local ngx = ngx_api()
+	local ngx, ph = ngx_api(), phase()
+	if ph ~= "init_worker" and ph ~= "none" then
+		-- In the master this would close the only fds that keep the programs attached.
+		return nil, ("ayac.nginx.init_worker: call it from init_worker_by_lua*, not from "
+			.. "the %s phase"):format(ph), "EINVAL"
+	end
 	for name, e in pairs(loaded) do
 		if #e.kept > 0 and ffi.C.getppid() ~= e.pid and ngx and ngx.worker.id() == 0 then
 			ngx.log(ngx.ERR, "ayac.nginx: object '", name, "': ", table.concat(e.kept, ", "),
@@ -204,6 +211,7 @@ function M.init_worker()
 		end
 		e.links = {}
 	end
+	return true
 end
 
 -- consume(name, mapname, handler [, opts]) in init_worker_by_lua*: handler(record) for
