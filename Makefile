@@ -22,7 +22,7 @@ CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
 LUA_OBJ  = $(LUA_SRC:%.c=$(BUILD)/%.o)
 HOST_OBJ = $(HOST_SRC:%.c=$(BUILD)/%.o)
 
-BPF_SRC  = $(wildcard spec/bpf/*.bpf.c) $(wildcard examples/*.bpf.c)
+BPF_SRC  = $(wildcard spec/bpf/*.bpf.c) $(wildcard examples/*.bpf.c examples/nginx/*.bpf.c)
 BPF_OBJ  = $(patsubst spec/bpf/%.bpf.c,$(BUILD)/spec/bpf/%.bpf.o,$(filter spec/bpf/%,$(BPF_SRC))) \
            $(patsubst %.bpf.c,%.bpf.o,$(filter examples/%,$(BPF_SRC)))
 VMLINUX_H = $(BUILD)/include/vmlinux.h
@@ -129,4 +129,4 @@ include mk/fuzz.mk
 include mk/soak.mk
 
 clean:
-	rm -rf build build-asan build-fuzz build-tsan build-cov ayac ayac-asan examples/*.bpf.o
+	rm -rf build build-asan build-fuzz build-tsan build-cov ayac ayac-asan examples/*.bpf.o examples/nginx/*.bpf.o

@@ -37,6 +37,8 @@ int ayac_seterr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 
 int ayac_errctx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Appends text (e.g. a verifier log) after the current message, on a new line. */
 void ayac_errappend(const char *text);
+/* Appends text right after the current message (a hint: ": needs CAP_BPF …"). */
+void ayac_errsuffix(const char *text);
 const char *ayac_errmsg(void);
 int ayac_errnum(void);                 /* positive errno or AYAC_E*, 0 if none */
 const char *ayac_errname(int err);     /* "ENOENT", "EVERIFIER"; sign ignored */
@@ -586,6 +588,32 @@ int ayac_feature_prog_type(enum bpf_prog_type type);
 int ayac_feature_map_type(enum bpf_map_type type);
 /* helper_id usable from programs of this type (as bpftool feature probe decides). */
 int ayac_feature_helper(enum bpf_prog_type type, int helper_id);
+
+/* ---- privileges (caps.c) ----------------------------------------------------------- */
+
+/* What creating maps and loading programs needs (Linux 5.8+; CAP_SYS_ADMIN grants all
+ * three, and is what kernels before 5.8 ask for instead). */
+enum {
+	AYAC_NEED_BPF = 1,       /* CAP_BPF: maps, BTF, any program */
+	AYAC_NEED_PERFMON = 2,   /* CAP_PERFMON: tracing programs, perf events */
+	AYAC_NEED_NET_ADMIN = 4, /* CAP_NET_ADMIN: networking programs, netlink attach */
+};
+
+/* The calling thread's effective capabilities that matter for BPF. */
+struct ayac_caps {
+	__u32 uid, euid;
+	bool cap_bpf, cap_perfmon, cap_net_admin, cap_sys_admin, cap_dac_override;
+	/* What the kernel's own checks will say (bpf_capable(), perfmon_capable(), …). */
+	bool bpf, tracing, networking;
+	int unprivileged_bpf_disabled; /* the sysctl; -1 when unreadable */
+};
+
+int ayac_caps_get(struct ayac_caps *caps);
+/* AYAC_NEED_* for loading a program of this type. */
+unsigned ayac_prog_type_needs(enum bpf_prog_type type);
+/* When the current error is EPERM (or EACCES), appends what is needed, what this
+ * process lacks and where the docs are: ": needs CAP_BPF and CAP_PERFMON, or root …". */
+void ayac_perm_explain(unsigned needs);
 
 /* ---- file systems (fs_mount.c) --------------------------------------------------- */
 

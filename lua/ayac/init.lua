@@ -22,6 +22,7 @@ local M = {
 	create_map = map.create_map,
 	errname = core.errname,
 	num_possible_cpus = core.num_possible_cpus,
+	capabilities = core.capabilities,
 }
 
 -- Submodules loaded on first use (ayac.btf parses vmlinux lazily anyway).

@@ -222,10 +222,11 @@ struct ayac_link {
 	 * has one or the other, never both). */
 	void *priv;
 
+	int owner_pid;               /* the process that attached (fork safety) */
+
 	/* AYAC_LINK_KEPT only */
 	const struct ayac_link_ops *ops;
 	bool kept;                   /* attached: ops->detach still to run */
-	int owner_pid;               /* the process that attached (fork safety) */
 	struct ayac_link *kept_next; /* in the process-wide list removed at exit */
 };
 

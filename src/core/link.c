@@ -53,6 +53,7 @@ struct ayac_link *ayac_link_new_obj(struct ayac_obj *obj, enum ayac_link_kind ki
 	link->fd = fd;
 	link->perf_fd = perf_fd;
 	link->desc.via = kind == AYAC_LINK_PERF_IOCTL ? "perf_event" : "bpf_link";
+	link->owner_pid = ayac_self_pid();
 	link->obj = obj;
 	link->next = obj->links;
 	obj->links = link;
@@ -103,9 +104,9 @@ static int kept_detach(struct ayac_link *link)
 
 	if (!link->kept)
 		return 0;
-	if (link->owner_pid == (int)getpid())
+	if (link->owner_pid == ayac_self_pid())
 		err = link->ops->detach(link);
-	if (err == 0 || link->owner_pid != (int)getpid()) {
+	if (err == 0 || link->owner_pid != ayac_self_pid()) {
 		link->kept = false;
 		if (link->ops->at_exit)
 			kept_remove(link);
@@ -133,7 +134,7 @@ void ayac_link_kept_gone(struct ayac_link *link)
 static void kept_at_exit(void)
 {
 	struct ayac_link *link, *next;
-	int pid = (int)getpid();
+	int pid = ayac_self_pid();
 
 	pthread_mutex_lock(&kept_lock);
 	link = kept_head;
@@ -172,7 +173,7 @@ struct ayac_link *ayac_link_new_kept(struct ayac_prog *prog, const char *what,
 	link->ops = ops;
 	link->priv = priv;
 	link->kept = true;
-	link->owner_pid = (int)getpid();
+	link->owner_pid = ayac_self_pid();
 	link->prog = prog;
 	link->obj = prog->obj;
 	link->next = prog->obj->links;
@@ -193,12 +194,21 @@ fail:
 	return NULL;
 }
 
+/* Whether this process made the link. A forked child (an nginx worker) shares the
+ * parent's open files: what it does to them beyond closing its own fds (disable a perf
+ * event, BPF_LINK_DETACH) would take the parent's attachment away. */
+static bool link_owned(const struct ayac_link *link)
+{
+	return link->owner_pid == 0 || link->owner_pid == ayac_self_pid();
+}
+
 /* Closing the fds is what detaches: the kernel drops a bpf_link when its last fd goes
  * and a perf event (with the program set on it) when its fd goes. A perf event is
- * disabled first so that no more samples run the program while it is torn down. */
-static void close_pair(int *fd, int *perf_fd)
+ * disabled first so that no more samples run the program while it is torn down — by
+ * the process that made it only: a forked child's disable would stop the parent's. */
+static void close_pair(int *fd, int *perf_fd, bool owned)
 {
-	if (*perf_fd >= 0)
+	if (*perf_fd >= 0 && owned)
 		ioctl(*perf_fd, PERF_EVENT_IOC_DISABLE, 0);
 	close_fd(fd);
 	close_fd(perf_fd);
@@ -220,10 +230,12 @@ static void link_close_fds(struct ayac_link *link)
 {
 	size_t i;
 
-	link_release(link, true);
-	close_pair(&link->fd, &link->perf_fd);
+	/* A forked child only lets go: giving back what the attach took (a struct_ops
+	 * registration, USDT spec ids) would take it from the parent. */
+	link_release(link, link_owned(link));
+	close_pair(&link->fd, &link->perf_fd, link_owned(link));
 	for (i = 0; i < link->nr_parts; i++)
-		close_pair(&link->parts[i].fd, &link->parts[i].perf_fd);
+		close_pair(&link->parts[i].fd, &link->parts[i].perf_fd, link_owned(link));
 	free(link->parts);
 	link->parts = NULL;
 	link->nr_parts = 0;
@@ -281,7 +293,7 @@ int ayac_link_detach(struct ayac_link *link)
 		return 0;
 	if (link->kind == AYAC_LINK_KEPT)
 		return kept_detach(link);
-	if (link->pinned)
+	if (link->pinned && link_owned(link))
 		link_force_detach(link);
 	link_close_fds(link);
 	return 0;

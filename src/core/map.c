@@ -243,6 +243,21 @@ static int resolve_pin_path(struct ayac_map *map)
 	return 0;
 }
 
+/* What loading the map's whole object needs, for an EPERM at its first map: the
+ * user learns every capability at once, not one per attempt. */
+static unsigned obj_needs(const struct ayac_map *map)
+{
+	unsigned needs = AYAC_NEED_BPF;
+	size_t i;
+
+	if (!map->obj)
+		return needs;
+	for (i = 0; i < map->obj->nr_progs; i++)
+		if (map->obj->progs[i]->autoload)
+			needs |= ayac_prog_type_needs(map->obj->progs[i]->type);
+	return needs;
+}
+
 static int create_fresh(struct ayac_map *map, int btf_fd)
 {
 	int err = create_inner(map, btf_fd), fd;
@@ -261,10 +276,13 @@ static int create_fresh(struct ayac_map *map, int btf_fd)
 		close(map->inner->fd);
 		map->inner->fd = -1;
 	}
-	if (fd < 0)
-		return ayac_seterr(fd, "create map '%s' (%s, key %u, value %u, max_entries %u)",
-				   map->name, ayac_map_type_name(map->def.type) ?: "unknown type",
-				   map->def.key_size, map->def.value_size, map->def.max_entries);
+	if (fd < 0) {
+		ayac_seterr(fd, "create map '%s' (%s, key %u, value %u, max_entries %u)",
+			    map->name, ayac_map_type_name(map->def.type) ?: "unknown type",
+			    map->def.key_size, map->def.value_size, map->def.max_entries);
+		ayac_perm_explain(obj_needs(map));
+		return fd;
+	}
 	map->fd = fd;
 	return map->data ? init_data_map(map) : 0;
 }

@@ -156,6 +156,7 @@ int ayac_obj_load(struct ayac_obj *obj)
 		return ayac_seterr(EBUSY, "object '%s' is already %s", obj->name,
 				   obj->state == AYAC_OBJ_LOADED ? "loaded" : "closed");
 	ayac_feature_memlock(); /* kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK */
+	ayac_self_pid(); /* asked now, so that attaching makes no getpid() a program sees */
 	/* BTF the kernel refuses costs maps their key/value types and programs their
 	 * line info, not the load itself (libbpf behaves the same way). */
 	if (obj->btf && (ayac_btf_sanitize(obj) || ayac_btf_fd(obj->btf) < 0))

@@ -188,6 +188,13 @@ int ayac_prog_load_in_kernel(struct ayac_prog *prog)
 	if (fd == -ENOMEM)
 		return ayac_seterr(ENOMEM, "load program '%s': out of memory for the log", prog->name);
 	ayac_seterr(fd, "load program '%s' (%s)", prog->name, prog->sec_name);
+	if (fd == -EPERM) {
+		/* Privileges, not the program: the verifier never ran (or logged why). */
+		ayac_perm_explain(ayac_prog_type_needs(prog->type));
+		if (prog->type == BPF_PROG_TYPE_LSM)
+			ayac_errsuffix(" (LSM programs also need \"bpf\" among the kernel's active "
+				       "security modules: /sys/kernel/security/lsm, boot option lsm=)");
+	}
 	if (prog->log && prog->log[0]) {
 		/* The verifier said why: that is the error the user needs, with its log. */
 		int saved = ayac_errnum();

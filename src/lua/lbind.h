@@ -72,6 +72,8 @@ void lbind_open_attach(lua_State *L, int module_idx);
 void lbind_open_features(lua_State *L, int module_idx);
 /* core.inspect(obj): the facts `ayac inspect` reports (linspect.c). */
 void lbind_open_inspect(lua_State *L, int module_idx);
+/* ayac.capabilities() (lcaps.c). */
+void lbind_open_caps(lua_State *L, int module_idx);
 
 /* Constructors used across files. */
 struct ayac_btf;

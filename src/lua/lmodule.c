@@ -51,6 +51,7 @@ int luaopen_ayac_core(lua_State *L)
 	lbind_open_iter(L, mod);
 	lbind_open_attach(L, mod);
 	lbind_open_features(L, mod);
+	lbind_open_caps(L, mod);
 	lbind_open_attach_query(L, mod);
 	lbind_open_inspect(L, mod);
 	lua_settop(L, mod);

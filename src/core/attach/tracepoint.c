@@ -78,8 +78,11 @@ static int tracepoint_perf_open(int id)
 	/* A tracepoint's program runs from the tracepoint on any CPU: one event, on CPU 0,
 	 * for every process. */
 	fd = sys_perf_event_open(&attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd < 0)
-		return ayac_seterr(-fd, "perf_event_open");
+	if (fd < 0) {
+		ayac_seterr(-fd, "perf_event_open");
+		ayac_perm_explain(AYAC_NEED_PERFMON);
+		return fd;
+	}
 	return fd;
 }
 

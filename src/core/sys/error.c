@@ -109,19 +109,29 @@ int ayac_errctx(const char *fmt, ...)
 	return -err_num;
 }
 
-void ayac_errappend(const char *text)
+static void err_append(const char *sep, const char *text)
 {
-	size_t old = err_msg ? strlen(err_msg) : 0, add = strlen(text);
-	char *p = malloc(old + add + 2);
+	size_t old = err_msg ? strlen(err_msg) : 0, slen = strlen(sep), add = strlen(text);
+	char *p = malloc(old + slen + add + 1);
 
 	if (!p)
 		return;
 	if (old)
 		memcpy(p, err_msg, old);
-	p[old] = '\n';
-	memcpy(p + old + 1, text, add + 1);
-	err_store(p, old + add + 1);
+	memcpy(p + old, sep, slen);
+	memcpy(p + old + slen, text, add + 1);
+	err_store(p, old + slen + add);
 	free(p);
+}
+
+void ayac_errappend(const char *text)
+{
+	err_append("\n", text);
+}
+
+void ayac_errsuffix(const char *text)
+{
+	err_append("", text);
 }
 
 const char *ayac_errmsg(void)

@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include "sys.h"
 
@@ -18,13 +19,17 @@
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 #define BPFFS "/sys/fs/bpf"
 
+/* Whether root has an events directory; errno tells why not. */
 static bool has_events(const char *root)
 {
 	char path[64];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/events", root);
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (stat(path, &st) < 0)
+		return false;
+	errno = S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+	return errno == 0;
 }
 
 static const char *remember(const char **cache, const char *root)
@@ -44,6 +49,17 @@ const char *ayac_tracefs(void)
 		return known;
 	if (has_events(TRACEFS))
 		return remember(&root, TRACEFS);
+	if (errno == EACCES) {
+		/* Mounted, but mode 0700 root (the default): capabilities do not help a
+		 * service user here, only the uid or the mount's mode do. */
+		ayac_seterr(EACCES, "tracefs at " TRACEFS " is not readable by this user "
+			    "(uid %u; tracepoint ids are read there)", (unsigned)getuid());
+		ayac_errsuffix(": run as uid 0 (its capabilities may still be only CAP_BPF and "
+			       "CAP_PERFMON), make tracefs readable (mount -o remount,mode=0755 "
+			       TRACEFS "), or use a raw_tp/ program, which needs no tracefs; see "
+			       "docs/embedding.md");
+		return NULL;
+	}
 	/* Kernels before 4.1, or systems that only mount debugfs, expose it there. */
 	if (has_events(DEBUGFS_TRACING))
 		return remember(&root, DEBUGFS_TRACING);

@@ -41,6 +41,11 @@ int sys_fd_above_stdio(int fd);
 
 bool ayac_glob_match(const char *pattern, const char *s);
 
+/* ---- this process (pid.c) ---------------------------------------------------------- */
+
+/* getpid(), cached; right in a forked child too (reset by pthread_atfork). */
+int ayac_self_pid(void);
+
 /* ---- small helpers (util.c) ----------------------------------------------------------- */
 
 char *ayac_strdup(const char *s);           /* NULL on ENOMEM, after ayac_seterr */
