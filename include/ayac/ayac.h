@@ -181,6 +181,18 @@ int ayac_fast_delete(int map_fd, const void *key);
 /* Queues and stacks (key NULL), and hash maps on kernels that support it. */
 int ayac_fast_lookup_and_delete(int map_fd, const void *key, void *value);
 int ayac_fast_next_key(int map_fd, const void *key, void *next_key);
+/* Batch operations (Linux 5.6; hash and array types, per map type): count is in/out and
+ * meaningful on failure too. in_batch NULL starts an iteration; out_batch receives the
+ * position to pass as in_batch next (at least key_size bytes, 4 at least). A lookup
+ * batch ends with -ENOENT, possibly with entries; -ENOSPC: a bucket holds more than
+ * count entries; -ENOTSUPP (524) or -EINVAL: no batch operation for this map type. */
+int ayac_fast_lookup_batch(int map_fd, void *in_batch, void *out_batch, void *keys,
+			   void *values, __u32 *count, __u64 elem_flags);
+int ayac_fast_lookup_and_delete_batch(int map_fd, void *in_batch, void *out_batch, void *keys,
+				      void *values, __u32 *count, __u64 elem_flags);
+int ayac_fast_update_batch(int map_fd, const void *keys, const void *values, __u32 *count,
+			   __u64 elem_flags);
+int ayac_fast_delete_batch(int map_fd, const void *keys, __u32 *count, __u64 elem_flags);
 
 /* ---- links and attaching (link.c, attach_*.c) ----------------------------------- */
 
@@ -374,6 +386,7 @@ enum ayac_feature {
 	AYAC_FEAT_DEVMAP_PROG_ID,
 	AYAC_FEAT_JIT,               /* net.core.bpf_jit_enable */
 	AYAC_FEAT_UNPRIV_BPF,        /* kernel.unprivileged_bpf_disabled == 0 */
+	AYAC_FEAT_MAP_BATCH,         /* BPF_MAP_*_BATCH commands (Linux 5.6) */
 	/* attach paths */
 	AYAC_FEAT_PERF_LINK,         /* BPF_LINK_CREATE with BPF_PERF_EVENT */
 	AYAC_FEAT_KPROBE_MULTI,

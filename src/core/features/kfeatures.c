@@ -40,6 +40,7 @@ static const char *const feature_names[AYAC_FEAT__COUNT] = {
 	[AYAC_FEAT_DEVMAP_PROG_ID] = "devmap_prog_id",
 	[AYAC_FEAT_JIT] = "jit",
 	[AYAC_FEAT_UNPRIV_BPF] = "unpriv_bpf",
+	[AYAC_FEAT_MAP_BATCH] = "map_batch",
 	[AYAC_FEAT_PERF_LINK] = "perf_link",
 	[AYAC_FEAT_KPROBE_MULTI] = "kprobe_multi",
 	[AYAC_FEAT_UPROBE_MULTI] = "uprobe_multi",

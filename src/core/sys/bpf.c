@@ -132,3 +132,52 @@ int ayac_fast_next_key(int map_fd, const void *key, void *next_key)
 	attr.next_key = ptr_to_u64(next_key);
 	return sys_bpf(BPF_MAP_GET_NEXT_KEY, &attr, sizeof(attr));
 }
+
+/* Batch calls: count is in/out (entries asked for, entries done), and is meaningful on
+ * failure too (-ENOENT at the end of a lookup batch still delivers entries; a failed
+ * update or delete batch says how many went in before the failing one). */
+static int map_batch(enum bpf_cmd cmd, int fd, void *in_batch, void *out_batch, void *keys,
+		     void *values, __u32 *count, __u64 elem_flags)
+{
+	union bpf_attr attr;
+	int err;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.batch.map_fd = fd;
+	attr.batch.in_batch = ptr_to_u64(in_batch);
+	attr.batch.out_batch = ptr_to_u64(out_batch);
+	attr.batch.keys = ptr_to_u64(keys);
+	attr.batch.values = ptr_to_u64(values);
+	attr.batch.count = *count;
+	attr.batch.elem_flags = elem_flags;
+	err = sys_bpf(cmd, &attr, sizeof(attr));
+	*count = attr.batch.count;
+	return err;
+}
+
+int ayac_fast_lookup_batch(int map_fd, void *in_batch, void *out_batch, void *keys,
+			   void *values, __u32 *count, __u64 elem_flags)
+{
+	return map_batch(BPF_MAP_LOOKUP_BATCH, map_fd, in_batch, out_batch, keys, values, count,
+			 elem_flags);
+}
+
+int ayac_fast_lookup_and_delete_batch(int map_fd, void *in_batch, void *out_batch, void *keys,
+				      void *values, __u32 *count, __u64 elem_flags)
+{
+	return map_batch(BPF_MAP_LOOKUP_AND_DELETE_BATCH, map_fd, in_batch, out_batch, keys,
+			 values, count, elem_flags);
+}
+
+int ayac_fast_update_batch(int map_fd, const void *keys, const void *values, __u32 *count,
+			   __u64 elem_flags)
+{
+	return map_batch(BPF_MAP_UPDATE_BATCH, map_fd, NULL, NULL, (void *)keys, (void *)values,
+			 count, elem_flags);
+}
+
+int ayac_fast_delete_batch(int map_fd, const void *keys, __u32 *count, __u64 elem_flags)
+{
+	return map_batch(BPF_MAP_DELETE_BATCH, map_fd, NULL, NULL, (void *)keys, NULL, count,
+			 elem_flags);
+}
