@@ -17,8 +17,7 @@ local core = require "ayac.core"
 local fast = require "ayac.fast"
 
 local lib = fast.lib
-local ffi_new, ffi_fill, ffi_copy, ffi_cast, ffi_string =
-	ffi.new, ffi.fill, ffi.copy, ffi.cast, ffi.string
+local ffi_new, ffi_fill, ffi_copy, ffi_cast = ffi.new, ffi.fill, ffi.copy, ffi.cast
 local type, error, pairs, ipairs, setmetatable = type, error, pairs, ipairs, setmetatable
 local math_max = math.max
 
@@ -51,8 +50,6 @@ end
 local FLAGS = { any = 0, noexist = 1, exist = 2, lock = 4 }
 local FIELDS = { name = true, type = true, key_size = true, value_size = true,
 	max_entries = true, flags = true }
--- Maps whose elements always exist: clear() zeroes them instead of deleting.
-local ZEROED = { array = true, percpu_array = true }
 -- Maps whose values are fds of other objects: set takes handles (or, for socket maps,
 -- socket fds and objects with getfd() such as LuaSocket's), get returns ids (socket
 -- maps: socket cookies, when the value is 8 bytes).
@@ -213,7 +210,7 @@ local function get(m, k)
 	return (decode_value(st, vbuf))
 end
 
-local function flags_value(flags)
+local function flags_value(flags, what)
 	if flags == nil then
 		return 0
 	end
@@ -224,7 +221,8 @@ local function flags_value(flags)
 	if type(flags) == "number" then
 		return flags
 	end
-	error("bad argument #3 to 'set' (\"any\", \"noexist\", \"exist\" or \"lock\" expected)", 3)
+	error(("bad argument #%d to '%s' (\"any\", \"noexist\", \"exist\" or \"lock\" expected)"):format(
+		what and 2 or 3, what or "set"), 3)
 end
 
 local function set(m, k, v, flags)
@@ -271,131 +269,6 @@ local function check_fd(st, op, m)
 		error(msg, 3)
 	end
 	return fd
-end
-
--- Iteration keeps its state in a plain table handed along by the generic for (the map,
--- its element state, key and value buffers of its own, so the loop body may use the
--- map), stepped by functions of this module: no closure over the map handle. A
--- compiled trace holds the functions it calls as constants for as long as it lives; a
--- closure holding the handle would keep the whole object open (programs, maps, links)
--- until the JIT flushed that trace.
-local function walker(m, op)
-	local st = states[m] or build(m)
-	local ks = math_max(st.ksize, 1)
-	return { m = m, st = st, op = op, cur = ffi_new(u8arr, ks), nxt = ffi_new(u8arr, ks),
-		started = false }
-end
-
--- The next key into w.cur: true and the map's fd, or false at the end.
-local function step(w)
-	local st = w.st
-	local fd = check_fd(st, w.op, w.m)
-	local rc = lib.ayac_fast_next_key(fd, w.started and w.cur or nil, w.nxt)
-	if rc == -ENOENT then
-		return false
-	elseif rc ~= 0 then
-		local _, msg = fail(st, w.op, rc)
-		error(msg, 3)
-	end
-	w.started = true
-	ffi_copy(w.cur, w.nxt, st.ksize)
-	return true, fd
-end
-
-local function pairs_next(w)
-	while w.m do
-		local more, fd = step(w)
-		if not more then
-			w.m = nil -- the end: the state holds no handle any more
-			return nil
-		end
-		local rc = lib.ayac_fast_lookup(fd, w.cur, w.vbuf)
-		if rc == 0 then
-			local st = w.st
-			return st.kdec(w.cur), decode_value(st, w.vbuf)
-		elseif rc ~= -ENOENT then -- ENOENT: deleted since next_key, go on
-			local _, msg = fail(w.st, "pairs", rc)
-			error(msg, 2)
-		end
-	end
-	return nil
-end
-
-function methods.pairs(m)
-	local w = walker(m, "pairs")
-	w.vbuf = ffi_new(u8arr, w.st.vbufsize)
-	return pairs_next, w, nil
-end
-
--- m:keys() is an array of keys that is also callable as an iterator:
--- for k in m:keys() do ... end (the position lives beside it, weakly keyed).
-local positions = setmetatable({}, { __mode = "k" })
-local keys_mt = {
-	__call = function(t, _, prev)
-		local i = prev == nil and 1 or (positions[t] or 0) + 1
-		positions[t] = i
-		return t[i]
-	end,
-}
-
-function methods.keys(m)
-	local w = walker(m, "keys")
-	local t, n, kdec = {}, 0, w.st.kdec
-	while step(w) do
-		n = n + 1
-		t[n] = kdec(w.cur)
-	end
-	return setmetatable(t, keys_mt)
-end
-
-function methods.count(m)
-	local w = walker(m, "count")
-	local n = 0
-	while step(w) do
-		n = n + 1
-	end
-	return n
-end
-
-function methods.dump(m)
-	local t = {}
-	for k, v in methods.pairs(m) do
-		t[k] = v
-	end
-	return t
-end
-
-function methods.clear(m)
-	local st = states[m] or build(m)
-	local fd = lib.ayac_map_fd(st.ptr)
-	if fd < 0 then
-		return not_loaded(st, "clear", m)
-	end
-	local rc
-	if ZEROED[st.type] then
-		local key = ffi_new("uint32_t[1]")
-		local zero = ffi_new(u8arr, st.vbufsize)
-		for i = 0, st.max_entries - 1 do
-			key[0] = i
-			rc = lib.ayac_fast_update(fd, key, zero, 0)
-			if rc ~= 0 then
-				return fail(st, "clear", rc)
-			end
-		end
-		return true
-	end
-	local w = walker(m, "clear")
-	local ks = {}
-	while step(w) do
-		ks[#ks + 1] = ffi_string(w.cur, st.ksize)
-	end
-	for i = 1, #ks do
-		rc = lib.ayac_fast_delete(fd, ks[i])
-		if rc ~= 0 and rc ~= -ENOENT then
-			return fail(st, "clear", rc)
-		end
-	end
-	return true
 end
 
 -- Queues, stacks (no key) and bloom filters.
@@ -510,6 +383,13 @@ mt.__newindex = function(m, k, v)
 		error(err, 2)
 	end
 end
+
+-- pairs, keys, count, dump, clear, drain and the batch calls (map_iter.lua).
+require("ayac.map_iter").install({
+	state = function(m) return states[m] or build(m) end,
+	fail = fail, check_fd = check_fd, flags_value = flags_value, FLAGS = FLAGS,
+	encode_key = encode_key, encode_value = encode_value, get = get,
+}, methods)
 
 mt.__pairs = methods.pairs
 
