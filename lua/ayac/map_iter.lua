@@ -5,7 +5,7 @@
 -- BPF_MAP_LOOKUP_BATCH (or LOOKUP_AND_DELETE_BATCH for drain) where the kernel and the
 -- map type have it, or with next-key + lookup otherwise, so the decode loops are the
 -- same either way. Which map types lack which batch command is learnt from the
--- kernel's first ENOTSUPP/EINVAL and remembered for the process;
+-- kernel's first ENOTSUPP and remembered for the process;
 -- AYAC_FEATURES="map_batch=0" forces the next-key walk everywhere.
 --
 -- The decode loops (a chunk into a table, the pairs step) are generated once per map
@@ -28,7 +28,7 @@ if not ok_tnew then
 	tnew = function() return {} end
 end
 
-local ENOENT, ENOSPC, EINVAL, ENOTSUPP = fast.ENOENT, 28, fast.EINVAL, 524
+local ENOENT, ENOSPC, ENOTSUPP = fast.ENOENT, 28, 524
 -- A chunk: at most this many bytes of keys and values, and entries.
 local CHUNK_BYTES, CHUNK_MAX, CHUNK_MIN = 1024 * 1024, 16384, 16
 
@@ -54,11 +54,6 @@ local function batch_usable(st, cmd)
 	return batch_feature and batch_ok[cmd][st.type] ~= false
 end
 
--- What the walks use: "batch" or "next_key", for the specs and for m:info() readers.
-function M.iteration(m)
-	local st = P.state(m)
-	return batch_usable(st, "lookup") and "batch" or "next_key"
-end
 
 local function raise(st, op, rc, level)
 	local _, msg = P.fail(st, op, rc)
@@ -70,9 +65,14 @@ end
 
 -- Entries per chunk for this map: bounded by memory and by the map's size.
 local function chunk_cap(st)
-	local per = math_max(st.ksize, 1) + st.vbufsize
-	local cap = math_min(CHUNK_MAX, floor(CHUNK_BYTES / per), math_max(st.max_entries, 1))
-	return math_max(cap, math_min(CHUNK_MIN, math_max(st.max_entries, 1)))
+	local cap = st.chunk_cap
+	if not cap then
+		local per = math_max(st.ksize, 1) + st.vbufsize
+		cap = math_min(CHUNK_MAX, floor(CHUNK_BYTES / per), math_max(st.max_entries, 1))
+		cap = math_max(cap, math_min(CHUNK_MIN, math_max(st.max_entries, 1)))
+		st.chunk_cap = cap
+	end
+	return cap
 end
 
 local function alloc(w, cap)
@@ -168,7 +168,7 @@ function fetch(w)
 		-- one hash bucket holds more entries than a chunk: a bigger chunk
 		alloc(w, w.cap * 2)
 		return fetch(w)
-	elseif not w.started and (rc == -ENOTSUPP or rc == -EINVAL) then
+	elseif rc == -ENOTSUPP and not w.started then
 		return batch_refused(w, fd)
 	end
 	raise(w.st, w.op, rc, 2)
@@ -200,11 +200,32 @@ local function fill(t, keys, vals, n)
 		t[kdec(keys + i * KS)] = value(vals + i * VS)
 	end
 end
--- keys: the keys of a chunk after t[base]
-local function fill_keys(t, base, keys, n)
-	for i = 0, n - 1 do
-		t[base + i + 1] = kdec(keys + i * KS)
-	end
+-- dump with a size hint: chunk after chunk into t (the decode loop in the same function
+-- as the chunk loop, so leaving it never returns through a frame below the trace)
+local function walk_into(w, t, nextf)
+	local total = 0
+	repeat
+		local n = nextf(w)
+		local keys, vals = w.keys, w.vals
+		for i = 0, n - 1 do
+			t[kdec(keys + i * KS)] = value(vals + i * VS)
+		end
+		total = total + n
+	until w.done
+	return total
+end
+-- keys: the keys of every chunk into the array t
+local function walk_keys(w, t, nextf)
+	local total = 0
+	repeat
+		local n = nextf(w)
+		local keys = w.keys
+		for i = 0, n - 1 do
+			t[total + i + 1] = kdec(keys + i * KS)
+		end
+		total = total + n
+	until w.done
+	return total
 end
 -- the generic for's step over a walk
 local function step(w)
@@ -224,7 +245,7 @@ local function step(w)
 	w.i = i + 1
 	return kdec(w.keys + i * KS), value(w.vals + i * VS)
 end
-return { fill = fill, fill_keys = fill_keys, step = step, value = value }
+return { fill = fill, walk_into = walk_into, walk_keys = walk_keys, step = step }
 ]]
 
 -- The loops of this map's state, generated on first use (the state is rebuilt, and so
@@ -244,6 +265,12 @@ end
 -- methods
 
 local methods = {}
+
+-- m:_iteration(): what the walks of this map use, "batch" or "next_key" (for the specs;
+-- "batch" until the kernel refused it for this map type).
+function methods._iteration(m)
+	return batch_usable(P.state(m), "lookup") and "batch" or "next_key"
+end
 
 -- for k, v in m:pairs() do ... end. The loop body may change the map; a chunk already
 -- read is what it is (the next-key walk goes on from the last key it saw).
@@ -293,12 +320,7 @@ local function dump_walk(w, nextf)
 		return t
 	end
 	t = result_table(st)
-	repeat
-		local n = nextf(w)
-		fill(t, w.keys, w.vals, n)
-		total = total + n
-	until w.done
-	st.last_count = total
+	st.last_count = loops(st).walk_into(w, t, nextf)
 	return t
 end
 
@@ -319,14 +341,10 @@ local keys_mt = {
 
 function methods.keys(m)
 	local w = walk(m, "keys", "lookup")
-	local fill_keys = loops(w.st).fill_keys
-	local t, total = tnew(w.st.last_count or 0, 0), 0
-	repeat
-		local n = fetch(w)
-		fill_keys(t, total, w.keys, n)
-		total = total + n
-	until w.done
-	return setmetatable(t, keys_mt)
+	local t = tnew(w.st.last_count or 0, 0)
+	loops(w.st).walk_keys(w, t, fetch)
+	setmetatable(t, keys_mt)
+	return t
 end
 
 function methods.count(m)
@@ -359,7 +377,7 @@ local function zero_all(m, st, op)
 		if use_batch then
 			count[0] = n
 			rc = lib.ayac_fast_update_batch(fd, keys, vals, count, 0)
-			if rc == -ENOTSUPP or rc == -EINVAL then
+			if rc == -ENOTSUPP then
 				batch_ok.update[st.type] = false
 				use_batch = false
 			end
@@ -448,78 +466,73 @@ end
 ---------------------------------------------------------------------------------------
 -- batch element calls
 
--- A list of keys (1-based array) or the keys of a table (a set or a key -> value table).
+-- A list of keys (a 1-based array; a table of keys is itself a valid key, so sets are
+-- not guessed at).
 local function key_list(keys, what)
 	if type(keys) ~= "table" then
-		error(("bad argument #1 to '%s' (table of keys expected)"):format(what), 3)
+		error(("bad argument #1 to '%s' (array of keys expected)"):format(what), 3)
 	end
-	if keys[1] ~= nil or next(keys) == nil then
-		return keys
-	end
-	local list = {}
-	for k in pairs(keys) do
-		list[#list + 1] = k
-	end
-	return list
+	return keys
 end
 
 -- m:update_batch{ [k] = v, ... } [, "any"|"lock"]: the number of elements written, or
 -- nil, message, code, written so far. BPF_MAP_UPDATE_BATCH takes no noexist/exist:
 -- with those flags the elements are written one by one.
+-- Writes the u.n elements buffered in u: 0 or a negative errno (u.done counts).
+local function flush_update(u)
+	local rc, n, st = 0, u.n, u.st
+	if u.use_batch then
+		local count = u.count
+		count[0] = n
+		rc = lib.ayac_fast_update_batch(u.fd, u.keys, u.vals, count, u.flags)
+		if rc == -ENOTSUPP then -- count is left as it was: nothing went in
+			batch_ok.update[st.type] = false
+			u.use_batch = false
+		else
+			u.done = u.done + (rc == 0 and n or count[0])
+			u.n = 0
+			return rc
+		end
+	end
+	local ks, vs = u.ks, u.vs
+	for i = 0, n - 1 do
+		rc = lib.ayac_fast_update(u.fd, u.keys + i * ks, u.vals + i * vs, u.flags)
+		if rc ~= 0 then
+			return rc
+		end
+		u.done = u.done + 1
+	end
+	u.n = 0
+	return 0
+end
+
 function methods.update_batch(m, tbl, flags)
 	local st = P.state(m)
 	if type(tbl) ~= "table" then
 		error("bad argument #1 to 'update_batch' (table of key = value expected)", 2)
 	end
 	local f = P.flags_value(flags, "update_batch")
-	local fd = P.check_fd(st, "update_batch", m)
-	local use_batch = (f == 0 or f == P.FLAGS.lock) and batch_usable(st, "update")
 	local cap, ks, vs = chunk_cap(st), math_max(st.ksize, 1), st.vbufsize
-	local keys, vals = ffi_new(u8arr, cap * ks), ffi_new(u8arr, cap * vs)
-	local count = ffi_new(u32arr, 1)
-	local done, n = 0, 0
-	local function flush()
-		local rc = 0
-		if use_batch then
-			count[0] = n
-			rc = lib.ayac_fast_update_batch(fd, keys, vals, count, f)
-			if rc == 0 then
-				done = done + n
-			elseif (rc == -ENOTSUPP or rc == -EINVAL) and count[0] == 0 and f == 0 then
-				batch_ok.update[st.type] = false
-				use_batch = false
-			else
-				done = done + count[0]
-				return rc
-			end
-		end
-		if not use_batch then
-			for i = 0, n - 1 do
-				rc = lib.ayac_fast_update(fd, keys + i * ks, vals + i * vs, f)
-				if rc ~= 0 then
-					return rc
-				end
-				done = done + 1
-			end
-		end
-		n = 0
-		return 0
-	end
+	local u = { st = st, fd = P.check_fd(st, "update_batch", m), flags = f, n = 0, done = 0,
+		use_batch = (f == 0 or f == P.FLAGS.lock) and batch_usable(st, "update"),
+		ks = ks, vs = vs, keys = ffi_new(u8arr, cap * ks), vals = ffi_new(u8arr, cap * vs),
+		count = ffi_new(u32arr, 1) }
 	local k, v = next(tbl)
 	while k ~= nil do
-		P.encode_key(st, k, keys + n * ks)
-		P.encode_value(st, v, vals + n * vs)
-		n = n + 1
+		local n = u.n
+		P.encode_key(st, k, u.keys + n * ks)
+		P.encode_value(st, v, u.vals + n * vs)
+		u.n = n + 1
 		k, v = next(tbl, k)
-		if n == cap or k == nil then
-			local rc = flush()
+		if u.n == cap or k == nil then
+			local rc = flush_update(u)
 			if rc ~= 0 then
 				local _, msg, code = P.fail(st, "update_batch", rc)
-				return nil, msg, code, done
+				return nil, msg, code, u.done
 			end
 		end
 	end
-	return done
+	return u.done
 end
 
 -- m:lookup_batch(keys): { [k] = value } for the keys present. The kernel's batch lookup
@@ -561,14 +574,16 @@ function methods.delete_batch(m, keys)
 		while use_batch and from < n do
 			count[0] = n - from
 			local rc = lib.ayac_fast_delete_batch(fd, kbuf + from * ks, count, 0)
+			if rc == -ENOTSUPP then -- count is left as it was: nothing deleted
+				batch_ok.delete[st.type] = false
+				use_batch = false
+				break
+			end
 			deleted = deleted + count[0]
 			if rc == 0 then
 				from = n
 			elseif rc == -ENOENT then
 				from = from + count[0] + 1 -- skip the missing key
-			elseif (rc == -ENOTSUPP or rc == -EINVAL) and count[0] == 0 then
-				batch_ok.delete[st.type] = false
-				use_batch = false
 			else
 				local _, msg, code = P.fail(st, "delete_batch", rc)
 				return nil, msg, code, deleted
