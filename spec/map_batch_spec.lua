@@ -278,6 +278,22 @@ describe("map batch operations", function()
     end)
   end)
 
+  it("pairs(m) walks a map in the ayac host, __pairs or not; tables as before", function()
+    local out, ok = h.capture(("'%s' -e '%s' 2>&1"):format(h.bin, [[
+      local ayac = require "ayac"
+      local m = assert(ayac.create_map { type = "hash", key = "u32", value = "u64",
+        max_entries = 8, name = "pairs" })
+      m[1] = 10 m[2] = 20
+      local s = 0
+      for k, v in pairs(m) do s = s + k * v end
+      for k, v in pairs({ 5, x = 6 }) do s = s + v end
+      print("sum " .. s)
+      m:close()
+    ]]))
+    assert.is_true(ok, out)
+    assert.are.equal("sum 61\n", out)
+  end)
+
   it("stays compiled on every dump and pairs, in a process of its own", function()
     local script = h.tmpname(".lua")
     h.write(script, [=[
