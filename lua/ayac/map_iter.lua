@@ -200,32 +200,38 @@ local function fill(t, keys, vals, n)
 		t[kdec(keys + i * KS)] = value(vals + i * VS)
 	end
 end
--- dump with a size hint: chunk after chunk into t (the decode loop in the same function
--- as the chunk loop, so leaving it never returns through a frame below the trace)
+-- dump with a size hint: chunk after chunk into t. One flat loop (the next chunk is a
+-- branch in it, not an outer loop): LuaJIT aborts a root trace of an outer loop that
+-- reaches a compiled inner one, again and again until it blacklists it.
 local function walk_into(w, t, nextf)
-	local total = 0
-	repeat
-		local n = nextf(w)
-		local keys, vals = w.keys, w.vals
-		for i = 0, n - 1 do
+	local i, n, total, keys, vals = 0, 0, 0, nil, nil
+	while true do
+		if i < n then
 			t[kdec(keys + i * KS)] = value(vals + i * VS)
+			i = i + 1
+		elseif w.done then
+			return total
+		else
+			n, i = nextf(w), 0
+			keys, vals, total = w.keys, w.vals, total + n
 		end
-		total = total + n
-	until w.done
-	return total
+	end
 end
--- keys: the keys of every chunk into the array t
+-- keys: the keys of every chunk into the array t, the same way
 local function walk_keys(w, t, nextf)
-	local total = 0
-	repeat
-		local n = nextf(w)
-		local keys = w.keys
-		for i = 0, n - 1 do
+	local i, n, total, keys = 0, 0, 0, nil
+	while true do
+		if i < n then
 			t[total + i + 1] = kdec(keys + i * KS)
+			i = i + 1
+		elseif w.done then
+			return total + n
+		else
+			total = total + n
+			n, i = nextf(w), 0
+			keys = w.keys
 		end
-		total = total + n
-	until w.done
-	return total
+	end
 end
 -- the generic for's step over a walk
 local function step(w)
