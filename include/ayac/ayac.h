@@ -131,6 +131,9 @@ struct ayac_map_def {
 	__u32 numa_node;
 	__u64 map_extra;
 	const char *name;
+	/* ayac_map_create of a map of maps: the inner map template's fd (0: none; an
+	 * object's maps of maps take theirs from __array(values, ...)). */
+	int inner_map_fd;
 };
 
 const char *ayac_map_name(const struct ayac_map *map);
@@ -386,7 +389,6 @@ enum ayac_feature {
 	AYAC_FEAT_DEVMAP_PROG_ID,
 	AYAC_FEAT_JIT,               /* net.core.bpf_jit_enable */
 	AYAC_FEAT_UNPRIV_BPF,        /* kernel.unprivileged_bpf_disabled == 0 */
-	AYAC_FEAT_MAP_BATCH,         /* BPF_MAP_*_BATCH commands (Linux 5.6) */
 	/* attach paths */
 	AYAC_FEAT_PERF_LINK,         /* BPF_LINK_CREATE with BPF_PERF_EVENT */
 	AYAC_FEAT_KPROBE_MULTI,
@@ -396,6 +398,7 @@ enum ayac_feature {
 	AYAC_FEAT_CGROUP_LINK,
 	AYAC_FEAT_XDP_LINK,          /* BPF_LINK_CREATE with BPF_XDP (Linux 5.9) */
 	AYAC_FEAT_SOCKMAP_LINK,      /* BPF_LINK_CREATE for sk_msg/sk_skb (Linux 6.10) */
+	AYAC_FEAT_MAP_BATCH,         /* BPF_MAP_*_BATCH commands (Linux 5.6) */
 	AYAC_FEAT__COUNT
 };
 

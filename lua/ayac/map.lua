@@ -13,8 +13,10 @@
 -- array with one value per possible CPU and take either such an array or one value
 -- for every CPU.
 local ffi = require "ffi"
+local bit = require "bit"
 local core = require "ayac.core"
 local fast = require "ayac.fast"
+local map_types = require "ayac.map_types"
 
 local lib = fast.lib
 local ffi_new, ffi_fill, ffi_copy, ffi_cast = ffi.new, ffi.fill, ffi.copy, ffi.cast
@@ -105,12 +107,33 @@ local function btf_codec(lay, id, size)
 	return codec().raw(size)
 end
 
+-- Keys of types whose keys are indexes, ids or fds: numbers, BTF or not.
+local function key_codec(lay)
+	if lay.key_size == 4 and map_types.number_keys(lay.type) and
+		not (lay.btf and lay.key_type_id and lay.key_type_id ~= 0) then
+		return codec().named("u32")
+	end
+	return btf_codec(lay, lay.key_type_id, lay.key_size)
+end
+
 local function build(m)
 	local lay = c_layout(m)
+	local refused = map_types.refusal(lay.type)
+	if refused then
+		error(("map '%s': no element access: %s"):format(lay.name, refused), 3)
+	end
 	local ov = overrides[m] or {}
-	local kc = ov.key or btf_codec(lay, lay.key_type_id, lay.key_size)
+	local kc = ov.key or key_codec(lay)
 	local vc = ov.value or btf_codec(lay, lay.value_type_id, lay.value_size)
+	if lay.type == "lpm_trie" and not ov.key then
+		kc = map_types.lpm_key(lay.key_size, kc, lay.name)
+	end
+	if not ov.value then
+		vc = lay.type == "stack_trace" and map_types.stack_value(lay.value_size, lay.flags) or
+			map_types.pair_value(lay.type, lay.value_size, lay.name) or vc
+	end
 	local st = {
+		kc = kc,
 		ptr = ffi_cast("struct ayac_map *", lay.ptr),
 		name = lay.name,
 		type = lay.type,
@@ -262,6 +285,17 @@ end
 
 methods.get, methods.set, methods.delete = get, set, delete
 
+-- LPM tries: the value of the longest prefix that holds addr ("10.1.2.3", or a
+-- { data = } table), nil when none does.
+function methods.lookup_longest(m, addr)
+	local st = states[m] or build(m)
+	if st.type ~= "lpm_trie" then
+		error(("map '%s': lookup_longest: an lpm_trie method, this map is a %s"):format(
+			st.name, st.type), 2)
+	end
+	return get(m, map_types.lpm_full(st.kc, addr))
+end
+
 local function check_fd(st, op, m)
 	local fd = lib.ayac_map_fd(st.ptr)
 	if fd < 0 then
@@ -393,8 +427,43 @@ require("ayac.map_iter").install({
 
 mt.__pairs = methods.pairs
 
--- ayac.create_map{ type=, key=, value=, max_entries=, flags=, name= }: key and value
--- are sizes in bytes or codec names ("u32", "u64", ...).
+-- Local storage maps: the kernel creates them only with BTF for key and value.
+local STORAGE = { sk_storage = true, inode_storage = true, task_storage = true,
+	cgrp_storage = true }
+-- Flags a type cannot be created without, added when the spec leaves them out.
+local REQUIRED_FLAGS = { lpm_trie = 1, arena = 1024 } -- BPF_F_NO_PREALLOC, BPF_F_MMAPABLE
+-- Key and value sizes a type always has, when the spec leaves them out.
+local FIXED_SIZES = {
+	prog_array = { 4, 4 }, array_of_maps = { 4, 4 }, hash_of_maps = { nil, 4 },
+	perf_event_array = { 4, 4 }, cgroup_array = { 4, 4 }, ringbuf = { 0, 0 },
+	user_ringbuf = { 0, 0 }, queue = { 0 }, stack = { 0 }, bloom_filter = { 0 },
+	arena = { 0, 0 }, sockmap = { 4 }, xskmap = { 4, 4 }, reuseport_sockarray = { 4 },
+	devmap = { 4 }, devmap_hash = { 4 }, cpumap = { 4 }, stack_trace = { 4 },
+}
+
+-- The inner map of a map of maps: a Map handle, or a spec for a template created here
+-- (and closed once the outer map holds its description); its fd, and the handle to close.
+local function inner_fd(inner)
+	if type(inner) == "table" and inner.type == nil and inner.fd == nil then
+		error("bad argument #1 to 'create_map' (inner: a map spec or a Map expected)", 3)
+	end
+	local ok, fd = pcall(function() return inner:fd() end)
+	if ok and type(fd) == "number" then
+		return fd, nil
+	end
+	if type(inner) ~= "table" then
+		error("bad argument #1 to 'create_map' (inner: a map spec or a Map expected)", 3)
+	end
+	local tmpl, err, code = M.create_map(inner)
+	if not tmpl then
+		return nil, nil, "inner map: " .. err, code
+	end
+	return tmpl:fd(), tmpl
+end
+
+-- ayac.create_map{ type=, key=, value=, max_entries=, flags=, name=, map_extra=,
+-- numa_node=, inner= }: key and value are sizes in bytes or codec names ("u32", "u64",
+-- ...); inner (maps of maps) a spec of the same shape or a Map.
 function M.create_map(spec)
 	if type(spec) ~= "table" then
 		error("bad argument #1 to 'create_map' (table expected)", 2)
@@ -414,7 +483,32 @@ function M.create_map(spec)
 		end
 		def[which] = nil
 	end
+	if STORAGE[spec.type] then
+		return nil, ("create_map: %s maps need BTF key and value types, which only maps " ..
+			"declared in a BPF object have: declare it there and use obj:map(name)"):format(
+			spec.type), "ENOTSUP"
+	end
+	local fixed = FIXED_SIZES[spec.type]
+	if fixed then
+		def.key_size = def.key_size or fixed[1]
+		def.value_size = def.value_size or fixed[2]
+	end
+	if REQUIRED_FLAGS[spec.type] then
+		def.flags = bit.bor(def.flags or 0, REQUIRED_FLAGS[spec.type])
+	end
+	local tmpl
+	def.inner = nil
+	if spec.inner ~= nil then
+		local fd, t, ierr, icode = inner_fd(spec.inner)
+		if not fd then
+			return nil, ierr, icode
+		end
+		def.inner_map_fd, tmpl = fd, t
+	end
 	local m, err, code = core.create_map(def)
+	if tmpl then
+		tmpl:close() -- the outer map keeps what it needs of the template
+	end
 	if not m then
 		return nil, err, code
 	end

@@ -2,6 +2,7 @@
  * create_map) that the handle owns. Element access (get/set/delete/pairs/...) lives in
  * lua/ayac/map.lua on top of the fast C ABI, reading the layout from map:_layout(). */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <ayac/ayac.h>
@@ -207,6 +208,7 @@ static int map_layout(lua_State *L)
 	set_int(L, "key_size", def->key_size);
 	set_int(L, "value_size", def->value_size);
 	set_int(L, "max_entries", def->max_entries);
+	set_int(L, "flags", def->map_flags);
 	lua_pushboolean(L, ayac_map_is_percpu(map));
 	lua_setfield(L, -2, "percpu");
 	set_int(L, "ncpus", ncpus);
@@ -255,7 +257,8 @@ static int l_map_from_id(lua_State *L)
 	return push_standalone(L, ayac_map_from_id((__u32)id));
 }
 
-/* ayac.core.create_map{ type=, key_size=, value_size=, max_entries=, flags=, name= };
+/* ayac.core.create_map{ type=, key_size=, value_size=, max_entries=, flags=, map_extra=,
+ * numa_node=, inner_map_fd=, name= };
  * lua/ayac/map.lua's create_map also takes codec names for key and value. */
 static int l_create_map(lua_State *L)
 {
@@ -275,6 +278,8 @@ static int l_create_map(lua_State *L)
 	def.max_entries = (__u32)lutil_opt_int(L, 1, "max_entries", 0, 0, LUTIL_U32_MAX);
 	def.map_flags = (__u32)lutil_opt_int(L, 1, "flags", 0, 0, LUTIL_U32_MAX);
 	def.map_extra = (__u64)lutil_opt_int(L, 1, "map_extra", 0, 0, LUTIL_U64_END);
+	def.numa_node = (__u32)lutil_opt_int(L, 1, "numa_node", 0, 0, LUTIL_U32_MAX);
+	def.inner_map_fd = (int)lutil_opt_int(L, 1, "inner_map_fd", 0, 0, INT_MAX);
 	def.name = lutil_opt_string(L, 1, "name", NULL);
 	return push_standalone(L, ayac_map_create(&def));
 }

@@ -40,7 +40,6 @@ static const char *const feature_names[AYAC_FEAT__COUNT] = {
 	[AYAC_FEAT_DEVMAP_PROG_ID] = "devmap_prog_id",
 	[AYAC_FEAT_JIT] = "jit",
 	[AYAC_FEAT_UNPRIV_BPF] = "unpriv_bpf",
-	[AYAC_FEAT_MAP_BATCH] = "map_batch",
 	[AYAC_FEAT_PERF_LINK] = "perf_link",
 	[AYAC_FEAT_KPROBE_MULTI] = "kprobe_multi",
 	[AYAC_FEAT_UPROBE_MULTI] = "uprobe_multi",
@@ -49,6 +48,7 @@ static const char *const feature_names[AYAC_FEAT__COUNT] = {
 	[AYAC_FEAT_CGROUP_LINK] = "cgroup_link",
 	[AYAC_FEAT_XDP_LINK] = "xdp_link",
 	[AYAC_FEAT_SOCKMAP_LINK] = "sockmap_link",
+	[AYAC_FEAT_MAP_BATCH] = "map_batch",
 };
 
 const char *ayac_feature_name(enum ayac_feature f)
@@ -159,7 +159,7 @@ static int run_feature(int f, int unused, int *why)
 	(void)why;
 	if (f <= AYAC_FEAT_BTF_ENUM64)
 		v = probe_btf_feature((enum ayac_feature)f);
-	else if (f >= AYAC_FEAT_PERF_LINK)
+	else if (f >= AYAC_FEAT_PERF_LINK && f <= AYAC_FEAT_SOCKMAP_LINK)
 		v = probe_link_feature((enum ayac_feature)f);
 	else
 		v = probe_misc_feature((enum ayac_feature)f);

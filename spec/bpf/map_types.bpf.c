@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Maps whose elements mean something to the kernel, filled or read by programs, for
+ * spec/map_types_spec.lua: an IPv4 LPM trie an XDP program looks the packet's first
+ * four bytes up in, and a stack trace map a tracepoint program records the kernel
+ * stack of getppid() in. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+struct lpm_v4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm_v4);
+	__type(value, __u32);
+} routes SEC(".maps");
+
+/* [0]: the value routes gave for the last packet (0xffffffff: no prefix holds it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} route_result SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 64);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 16 * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* [0]: the last stack id recorded (+1; 0: none yet), [1]: the caller's tgid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __s64);
+} stack_ids SEC(".maps");
+
+SEC("xdp")
+int route(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct lpm_v4 key = { .prefixlen = 32 };
+	__u32 zero = 0, none = 0xffffffff, *v;
+
+	if (data + 4 > end)
+		return XDP_ABORTED;
+	__builtin_memcpy(key.addr, data, 4);
+	v = bpf_map_lookup_elem(&routes, &key);
+	bpf_map_update_elem(&route_result, &zero, v ? v : &none, BPF_ANY);
+	return XDP_PASS;
+}
+
+__u32 target_tgid; /* set from Lua: only this process's getppid() counts */
+
+SEC("tp/syscalls/sys_enter_getppid")
+int record_stack(void *ctx)
+{
+	__u32 zero = 0, one = 1;
+	__s64 id, tgid = (__s64)(bpf_get_current_pid_tgid() >> 32);
+
+	if (tgid != target_tgid)
+		return 0;
+	id = bpf_get_stackid(ctx, &stacks, 0);
+	if (id < 0)
+		return 0;
+	id += 1;
+	bpf_map_update_elem(&stack_ids, &zero, &id, BPF_ANY);
+	bpf_map_update_elem(&stack_ids, &one, &tgid, BPF_ANY);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
