@@ -111,7 +111,7 @@ end
 local function key_codec(lay)
 	if lay.key_size == 4 and map_types.number_keys(lay.type) and
 		not (lay.btf and lay.key_type_id and lay.key_type_id ~= 0) then
-		return codec().named("u32")
+		return map_types.index_key(codec().named("u32"))
 	end
 	return btf_codec(lay, lay.key_type_id, lay.key_size)
 end
@@ -128,7 +128,8 @@ local function build(m)
 	if lay.type == "lpm_trie" and not ov.key then
 		kc = map_types.lpm_key(lay.key_size, kc, lay.name)
 	end
-	if not ov.value then
+	local vbtf = lay.btf and lay.value_type_id and lay.value_type_id ~= 0
+	if not ov.value and not vbtf then
 		vc = lay.type == "stack_trace" and map_types.stack_value(lay.value_size, lay.flags) or
 			map_types.pair_value(lay.type, lay.value_size, lay.name) or vc
 	end

@@ -199,6 +199,22 @@ function M.number_keys(maptype)
 	return NUMBER_KEYS[maptype] == true
 end
 
+-- The 4-byte key of such a type: a number (u32), or its 4 raw bytes as a string (what
+-- these maps took before they had number keys without BTF).
+function M.index_key(u32)
+	local enc = u32.encode
+	return {
+		size = 4,
+		decode = u32.decode,
+		encode = function(v, ptr)
+			if type(v) == "string" and #v == 4 then
+				return ffi_copy(ptr, v, 4)
+			end
+			return enc(v, ptr)
+		end,
+	}
+end
+
 -- devmap / devmap_hash values of 8 bytes: struct bpf_devmap_val { ifindex, bpf_prog.fd
 -- (in) / .id (out) }; cpumap: struct bpf_cpumap_val { qsize, bpf_prog }. Decoded as
 -- { ifindex =, prog_id = } / { qsize =, prog_id = }; encoded from a number (the first
