@@ -238,7 +238,7 @@ end
 
 if only.map then
 	say("")
-	say("(c) map element access, u32 -> u64, %d ops per run, %d runs per side, median;",
+	say("(c) map element access, u32 -> u64, %d ops per run, %d runs per side, median CPU time;",
 		opts.map_ops, opts.rounds)
 	say("    rate = libbpf ns / ayac ns (target >= 0.95)")
 	local function collect(cmd)
@@ -287,7 +287,7 @@ if only.dump then
 	say("")
 	say("(e) dump of a %d-entry u32 -> u64 hash map, %d processes per side (alternating),",
 		opts.dump_entries, opts.rounds)
-	say("    %d dumps per process; median microseconds", opts.dump_rounds)
+	say("    %d dumps per process; median CPU microseconds (user + system)", opts.dump_rounds)
 	local t = {}
 	local function collect(cmd)
 		for _, r in ipairs(run(cmd)) do
