@@ -11,6 +11,8 @@ local h = require "helpers"
 pcall(ffi.cdef, [[
 int getpid(void);
 long syscall(long number, ...);
+int socket(int domain, int type, int protocol);
+int close(int fd);
 ]])
 
 local SYS_getppid = ffi.cast("long", 110) -- x86-64
@@ -116,6 +118,32 @@ describe("stack trace map", function()
     assert.is_nil(stacks:get(63 == id and 62 or 63))
     assert.has_error(function() stacks:set(0, {}) end)
     link:detach()
+    obj:close()
+  end)
+end)
+
+describe("local storage maps", function()
+  it("are keyed by fds: a socket's, a process's pidfd", function()
+    local obj = assert(ayac.load(h.bpf("map_types")))
+    local sk = obj:map("sock_tags")
+    local fd = ffi.C.socket(2, 2, 0) -- AF_INET, SOCK_DGRAM
+    assert.is_true(fd >= 0)
+    assert.is_nil(sk:get(fd))
+    assert.is_true(sk:set(fd, 42))
+    assert.are.equal(42, sk:get(fd))
+    assert.are.equal(42, sk[fd])
+    assert.is_true(sk:delete(fd))
+    assert.is_nil(sk[fd])
+    local _, err, code = sk:set(9999, 1) -- no such fd
+    assert.are.equal("EBADF", code, err)
+    ffi.C.close(fd)
+    local pidfd = tonumber(ffi.C.syscall(ffi.cast("long", 434), ffi.cast("long", ffi.C.getpid()),
+      ffi.cast("long", 0))) -- pidfd_open
+    local task = obj:map("task_tags")
+    assert.is_true(pidfd >= 0)
+    assert.is_true(task:set(pidfd, 7))
+    assert.are.equal(7, task:get(pidfd))
+    ffi.C.close(pidfd)
     obj:close()
   end)
 end)

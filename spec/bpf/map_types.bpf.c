@@ -2,7 +2,7 @@
 /* Maps whose elements mean something to the kernel, filled or read by programs, for
  * spec/map_types_spec.lua: an IPv4 LPM trie an XDP program looks the packet's first
  * four bytes up in, and a stack trace map a tracepoint program records the kernel
- * stack of getppid() in. */
+ * stack of getppid() in; socket and task storage keyed by fds from Lua. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -77,3 +77,18 @@ int record_stack(void *ctx)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* Local storage: keys are fds from user space (a socket, a pidfd). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} sock_tags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} task_tags SEC(".maps");
