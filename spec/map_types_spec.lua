@@ -210,6 +210,47 @@ describe("program arrays and maps of maps", function()
   end)
 end)
 
+describe("mmap", function()
+  it("maps a BPF_F_MMAPABLE array: the pointer and the syscalls see the same memory", function()
+    local a = assert(ayac.create_map { type = "array", key = "u32", value = "u64",
+      max_entries = 600, flags = 1024, name = "mapped" })
+    local p, size = assert(a:mmap())
+    assert.are.equal(8192, size) -- 600 * 8 bytes, whole pages
+    local q = ffi.cast("uint64_t *", p)
+    a[3] = 77
+    assert.is_true(q[3] == 77)
+    q[599] = 0x8000000000000001ULL
+    assert.is_true(a[599] == 0x8000000000000001ULL)
+    local p2 = a:mmap()
+    assert.are.equal(ffi.cast("uintptr_t", p), ffi.cast("uintptr_t", p2)) -- mapped once
+    a:close()
+    assert.has_error(function() a:mmap() end)
+  end)
+
+  it("refuses maps that cannot be mapped, naming the ones that can", function()
+    local m = assert(ayac.create_map { type = "array", key = "u32", value = "u64",
+      max_entries = 4, name = "plain" })
+    local p, err, code = m:mmap()
+    assert.is_nil(p)
+    assert.are.equal("EINVAL", code)
+    assert.matches("only arrays created with BPF_F_MMAPABLE", err, 1, true)
+    m:close()
+  end)
+
+  it("maps an arena", function()
+    local f = ayac.features()
+    if not f.map_types.arena then
+      pending("no arena maps here: " .. tostring(f.unknown["map_types.arena"] or "kernel < 6.9"))
+      return
+    end
+    local m = assert(ayac.create_map { type = "arena", max_entries = 2, name = "arena" })
+    local p, size = assert(m:mmap())
+    assert.are.equal(2 * 4096, size)
+    assert.is_not_nil(p)
+    m:close()
+  end)
+end)
+
 describe("create_map of other types", function()
   it("devmap and cpumap values are { ifindex|qsize =, prog_id = }", function()
     local d = assert(ayac.create_map { type = "devmap", value = 8, max_entries = 2, name = "dm" })

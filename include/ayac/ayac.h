@@ -153,6 +153,10 @@ int ayac_map_set_value_size(struct ayac_map *map, __u32 size); /* before load; d
 /* Global-data maps: the initial image before load, the mmap-ed live data after
  * (NULL when not mmap-able). *size gets the length. *writable false for .rodata after load. */
 void *ayac_map_data(struct ayac_map *map, size_t *size, bool *writable);
+/* Arrays created with BPF_F_MMAPABLE and arenas: their memory mapped read-write
+ * (once; the same mapping after), valid until the map is closed. NULL after
+ * ayac_seterr for other maps. */
+void *ayac_map_mmap(struct ayac_map *map, size_t *size);          /* map_mmap.c */
 
 int ayac_map_lookup(const struct ayac_map *map, const void *key, void *value); /* -ENOENT absent */
 int ayac_map_update(const struct ayac_map *map, const void *key, const void *value, __u64 flags);

@@ -352,6 +352,17 @@ function methods.contains(m, v)
 	return fail(st, "contains", rc)
 end
 
+-- m:mmap(): an arena's or a BPF_F_MMAPABLE array's memory, as a uint8_t * and its size
+-- in bytes (valid until the map is closed); nil, message, code for other maps.
+local c_mmap = methods._mmap
+function methods.mmap(m)
+	local p, size, code = c_mmap(m)
+	if not p then
+		return nil, size, code
+	end
+	return ffi_cast("uint8_t *", p), size
+end
+
 -- m:codec{ key = "u32", value = "struct event" }: decode and encode with these.
 function methods.codec(m, spec)
 	if type(spec) ~= "table" then

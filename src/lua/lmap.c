@@ -187,6 +187,21 @@ static int map_set_value_size(lua_State *L)
 	return set_u32(L, "size", ayac_map_set_value_size);
 }
 
+/* map:_mmap() -> address (light userdata), size; lua/ayac/map.lua makes the FFI
+ * pointer of it. */
+static int map_mmap(lua_State *L)
+{
+	struct ayac_map *map = check_map(L, 1);
+	size_t size;
+	void *p = ayac_map_mmap(map, &size);
+
+	if (!p)
+		return lbind_fail(L);
+	lua_pushlightuserdata(L, p);
+	lua_pushnumber(L, (lua_Number)size);
+	return 2;
+}
+
 /* map:_layout() -> what lua/ayac/map.lua needs to move elements with the FFI. */
 static int map_layout(lua_State *L)
 {
@@ -296,6 +311,7 @@ void lbind_open_map(lua_State *L, int module_idx)
 		{ "set_value_size", map_set_value_size },
 		{ "close", map_close },
 		{ "_layout", map_layout },
+		{ "_mmap", map_mmap },
 		{ "_check", map_check },
 		{ NULL, NULL },
 	};
