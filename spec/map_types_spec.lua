@@ -117,6 +117,27 @@ describe("stack trace map", function()
     end
     assert.is_nil(stacks:get(63 == id and 62 or 63))
     assert.has_error(function() stacks:set(0, {}) end)
+    -- the user stack of the same calls, as build ids (the ELF files' notes) + offsets
+    local uid = wait_for("a user stack", function()
+      ffi.C.syscall(SYS_getppid)
+      local v = ids[2]
+      return v ~= 0 and v - 1
+    end)
+    local frames = obj:map("user_stacks"):get(uid)
+    assert.is_true(#frames >= 1)
+    local valid = 0
+    for _, f in ipairs(frames) do
+      assert.is_true(f.status == "valid" or f.status == "ip", tostring(f.status))
+      if f.status == "valid" then
+        valid = valid + 1
+        assert.matches("^%x+$", f.build_id)
+        assert.are.equal(40, #f.build_id) -- 20 bytes
+        assert.is_number(f.offset)
+      else
+        assert.is_not_nil(f.ip)
+      end
+    end
+    assert.is_true(valid >= 1, "no frame with a build id") -- the host binary's, libc's
     link:detach()
     obj:close()
   end)

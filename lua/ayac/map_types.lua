@@ -15,6 +15,7 @@ const char *inet_ntop(int af, const void *src, char *dst, uint32_t size);
 ]])
 
 local AF_INET, AF_INET6 = 2, 10
+local TWO53 = 2 ^ 53
 local u8p, u32p, u64p = ffi.typeof("uint8_t *"), ffi.typeof("uint32_t *"), ffi.typeof("uint64_t *")
 
 local M = {}
@@ -156,6 +157,7 @@ function M.stack_value(value_size, flags)
 					local status = cast("int32_t *", e)[0]
 					if status == 0 then break end
 					local off = cast(u64p, e + 24)[0]
+					off = off <= TWO53 and tonumber(off) or off
 					if status == 1 then
 						local id = ffi_string(e + 4, BUILD_ID_SIZE)
 						t[#t + 1] = { status = "valid", offset = off,

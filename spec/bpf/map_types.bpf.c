@@ -34,10 +34,20 @@ struct {
 	__uint(value_size, 16 * sizeof(__u64));
 } stacks SEC(".maps");
 
-/* [0]: the last stack id recorded (+1; 0: none yet), [1]: the caller's tgid. */
+/* The user stack of the same call as build ids + offsets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 64);
+	__uint(map_flags, BPF_F_STACK_BUILD_ID);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 16 * sizeof(struct bpf_stack_build_id));
+} user_stacks SEC(".maps");
+
+/* [0]: the last stack id recorded (+1; 0: none yet), [1]: the caller's tgid, [2]: the
+ * last user stack id (+1). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, __s64);
 } stack_ids SEC(".maps");
@@ -73,6 +83,13 @@ int record_stack(void *ctx)
 	id += 1;
 	bpf_map_update_elem(&stack_ids, &zero, &id, BPF_ANY);
 	bpf_map_update_elem(&stack_ids, &one, &tgid, BPF_ANY);
+	id = bpf_get_stackid(ctx, &user_stacks, BPF_F_USER_STACK);
+	if (id >= 0) {
+		__u32 two = 2;
+
+		id += 1;
+		bpf_map_update_elem(&stack_ids, &two, &id, BPF_ANY);
+	}
 	return 0;
 }
 
