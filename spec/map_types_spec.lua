@@ -231,6 +231,34 @@ describe("program arrays and maps of maps", function()
   end)
 end)
 
+describe("allow_unsupported_maps", function()
+  local path = h.bpf("unsupported_map") -- a map of type 99, which no kernel has
+
+  it("off: the load fails naming the map", function()
+    local obj, err, code = ayac.load(path)
+    assert.is_nil(obj)
+    assert.are.equal("EINVAL", code)
+    assert.matches("create map 'from_the_future'", err, 1, true)
+  end)
+
+  it("on: the map is left uncreated; a program using it is refused by name", function()
+    local obj, err = ayac.load(path, { allow_unsupported_maps = true })
+    assert.is_nil(obj)
+    assert.matches("program 'uses_future' uses map 'from_the_future', which was not created",
+      err, 1, true)
+    obj = assert(ayac.load(path, { allow_unsupported_maps = true,
+      autoload = { uses_future = false } }))
+    local m = obj:map("from_the_future")
+    assert.are.equal(-1, m:fd())
+    local v, merr, code = m:get(0)
+    assert.is_nil(v)
+    assert.are.equal("EBADF", code, merr)
+    assert.are.equal(2, assert(obj:program("uses_plain"):test_run { data = h.packet }).retval)
+    assert.are.equal(1, obj:map("plain")[0])
+    obj:close()
+  end)
+end)
+
 describe("mmap", function()
   it("maps a BPF_F_MMAPABLE array: the pointer and the syscalls see the same memory", function()
     local a = assert(ayac.create_map { type = "array", key = "u32", value = "u64",
