@@ -315,6 +315,30 @@ describe("create_map of other types", function()
     c:close()
   end)
 
+  it("legacy cgroup storage keys are { cgroup_inode_id =, attach_type = }", function()
+    local m = assert(ayac.create_map { type = "cgroup_storage", key = 16, value = "u64",
+      name = "cgstore" })
+    assert.is_nil(m:get { cgroup_inode_id = 1, attach_type = 0 }) -- no program attached yet
+    assert.are.same({}, m:dump())
+    local ok, err = pcall(m.get, m, 5)
+    assert.is_false(ok)
+    assert.matches("map 'cgstore': key: { cgroup_inode_id =, attach_type = } expected", err, 1, true)
+    m:close()
+  end)
+
+  it("xskmap, devmap and cpumap values of 4 bytes are numbers", function()
+    local d = assert(ayac.create_map { type = "devmap", value = 4, max_entries = 2, name = "dm4" })
+    assert.is_true(d:set(0, 1)) -- lo
+    assert.are.equal(1, d[0])
+    d:close()
+    local x = assert(ayac.create_map { type = "xskmap", max_entries = 2, name = "xsk" })
+    assert.are.equal(4, x.value_size)
+    local ok, err, code = x:set(0, 0) -- stdin is no AF_XDP socket
+    assert.is_nil(ok)
+    assert.is_string(code, err)
+    x:close()
+  end)
+
   it("bloom filters take map_extra (hash functions)", function()
     local b = assert(ayac.create_map { type = "bloom_filter", value = "u32", max_entries = 64,
       map_extra = 3, name = "bloom" })

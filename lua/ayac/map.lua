@@ -56,7 +56,7 @@ local FIELDS = { name = true, type = true, key_size = true, value_size = true,
 -- socket fds and objects with getfd() such as LuaSocket's), get returns ids (socket
 -- maps: socket cookies, when the value is 8 bytes).
 local FD_VALUES = { prog_array = true, array_of_maps = true, hash_of_maps = true,
-	sockmap = true, sockhash = true, reuseport_sockarray = true }
+	sockmap = true, sockhash = true, reuseport_sockarray = true, xskmap = true }
 
 local states = setmetatable({}, { __mode = "k" })   -- map handle -> element state
 local overrides = setmetatable({}, { __mode = "k" }) -- map handle -> { key=, value= }
@@ -125,13 +125,17 @@ local function build(m)
 	local ov = overrides[m] or {}
 	local kc = ov.key or key_codec(lay)
 	local vc = ov.value or btf_codec(lay, lay.value_type_id, lay.value_size)
+	local kbtf = lay.btf and lay.key_type_id and lay.key_type_id ~= 0
 	if lay.type == "lpm_trie" and not ov.key then
 		kc = map_types.lpm_key(lay.key_size, kc, lay.name)
+	elseif not ov.key and not kbtf then
+		kc = map_types.cgroup_storage_key(lay.type, lay.key_size, codec().named("u64"),
+			lay.name) or kc
 	end
 	local vbtf = lay.btf and lay.value_type_id and lay.value_type_id ~= 0
 	if not ov.value and not vbtf then
 		vc = lay.type == "stack_trace" and map_types.stack_value(lay.value_size, lay.flags) or
-			map_types.pair_value(lay.type, lay.value_size, lay.name) or vc
+			map_types.pair_value(lay.type, lay.value_size, lay.name, codec().named("u32")) or vc
 	end
 	local st = {
 		kc = kc,

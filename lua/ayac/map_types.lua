@@ -230,8 +230,11 @@ local function fd_of(v)
 	return v:fd()
 end
 
-function M.pair_value(maptype, value_size, map_name)
+function M.pair_value(maptype, value_size, map_name, u32)
 	local first = PAIR_VALUES[maptype]
+	if first and value_size == 4 then
+		return u32 -- the ifindex or queue size alone
+	end
 	if not first or value_size ~= 8 then
 		return nil
 	end
@@ -252,6 +255,38 @@ function M.pair_value(maptype, value_size, map_name)
 				error(("map '%s': value: a number (%s) or { %s =, prog = } expected, got %s"):format(
 					map_name, first, first, tostring(v)), 0)
 			end
+		end,
+	}
+end
+
+-- Legacy cgroup storage keys without BTF: struct bpf_cgroup_storage_key (16 bytes:
+-- { cgroup_inode_id =, attach_type = }), or the cgroup inode id alone (8 bytes).
+local CGROUP_STORAGE = { cgroup_storage = true, percpu_cgroup_storage = true }
+
+function M.cgroup_storage_key(maptype, key_size, u64, map_name)
+	if not CGROUP_STORAGE[maptype] then
+		return nil
+	end
+	if key_size == 8 then
+		return u64
+	elseif key_size ~= 16 then
+		return nil
+	end
+	return {
+		size = 16,
+		decode = function(ptr)
+			local id = cast(u64p, ptr)[0]
+			return { cgroup_inode_id = id <= TWO53 and tonumber(id) or id,
+				attach_type = tonumber(cast(u32p, ptr)[2]) }
+		end,
+		encode = function(v, ptr)
+			if type(v) ~= "table" or v.cgroup_inode_id == nil or type(v.attach_type) ~= "number" then
+				error(("map '%s': key: { cgroup_inode_id =, attach_type = } expected, got %s"):format(
+					map_name, tostring(v)), 0)
+			end
+			ffi_fill(ptr, 16)
+			u64.encode(v.cgroup_inode_id, ptr)
+			cast(u32p, ptr)[2] = v.attach_type
 		end,
 	}
 end
