@@ -426,6 +426,12 @@ local function drain_fallback(w, fd)
 	if not ok then
 		error(err, 4)
 	end
+	-- Programs refilling the map as fast as it drains would keep this going forever:
+	-- stop after twice its size, as a batch drain stops after its last bucket.
+	w.drained = (w.drained or 0) + n
+	if w.drained >= 2 * math_max(w.st.max_entries, 1) then
+		w.done = true
+	end
 	return n
 end
 
