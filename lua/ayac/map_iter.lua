@@ -54,7 +54,6 @@ local function batch_usable(st, cmd)
 	return batch_feature and batch_ok[cmd][st.type] ~= false
 end
 
-
 local function raise(st, op, rc, level)
 	local _, msg = P.fail(st, op, rc)
 	error(msg, level + 1)
