@@ -26,6 +26,9 @@ __attribute__((used)) static void *const ffi_exports[] = {
 	(void *)ayac_fast_lookup, (void *)ayac_fast_update, (void *)ayac_fast_delete,
 	(void *)ayac_fast_next_key, (void *)ayac_fast_lookup_and_delete, (void *)ayac_map_fd,
 	(void *)ayac_errname,
+	/* lua/ayac/map_iter.lua */
+	(void *)ayac_fast_lookup_batch, (void *)ayac_fast_lookup_and_delete_batch,
+	(void *)ayac_fast_update_batch, (void *)ayac_fast_delete_batch,
 };
 
 static lua_State *main_L;
