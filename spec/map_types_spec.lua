@@ -144,8 +144,8 @@ describe("stack trace map", function()
 end)
 
 describe("local storage maps", function()
-  it("are keyed by fds: a socket's, a process's pidfd", function()
-    local obj = assert(ayac.load(h.bpf("map_types")))
+  it("are keyed by fds: a socket's, a process's pidfd; a tp_btf program writes the task's", function()
+    local obj = assert(ayac.load(h.bpf("map_types"), { globals = { target_tgid = ffi.C.getpid() } }))
     local sk = obj:map("sock_tags")
     local fd = ffi.C.socket(2, 2, 0) -- AF_INET, SOCK_DGRAM
     assert.is_true(fd >= 0)
@@ -164,6 +164,13 @@ describe("local storage maps", function()
     assert.is_true(pidfd >= 0)
     assert.is_true(task:set(pidfd, 7))
     assert.are.equal(7, task:get(pidfd))
+    -- the program adds one per getpid() of this process to the same element
+    local link = assert(obj:program("count_getpid"):attach())
+    for _ = 1, 5 do ffi.C.syscall(ffi.cast("long", 39)) end
+    link:detach()
+    assert.are.equal(12, task:get(pidfd))
+    assert.has_error(function() task:dump() end, "map 'task_tags': dump: task_storage maps " ..
+      "have no keys to walk; read an element by its key, a pidfd")
     ffi.C.close(pidfd)
     obj:close()
   end)

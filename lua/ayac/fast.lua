@@ -63,7 +63,11 @@ function M.errname(rc)
 end
 
 function M.strerror(rc)
-	return ffi.string(ffi.C.strerror(rc < 0 and -rc or rc))
+	rc = rc < 0 and -rc or rc
+	if rc == 524 then -- the kernel's ENOTSUPP, which libc has no text for
+		return "Operation not supported (for this map type)"
+	end
+	return ffi.string(ffi.C.strerror(rc))
 end
 
 return M

@@ -82,8 +82,16 @@ end
 
 -- A walk over map m for operation op ("pairs", "dump", ...) with batch command cmd
 -- ("lookup" or "lookup_and_delete"), or the next-key walk.
+-- Maps with no keys to walk: the kernel has no next key (nor batch) for them.
+local NO_WALK = { sk_storage = "a socket's fd", inode_storage = "a file's fd",
+	task_storage = "a pidfd", cgrp_storage = "a cgroup directory's fd" }
+
 local function walk(m, op, cmd)
 	local st = P.state(m)
+	if NO_WALK[st.type] then
+		error(("map '%s': %s: %s maps have no keys to walk; read an element by its key, %s"):format(
+			st.name, op, st.type, NO_WALK[st.type]), 3)
+	end
 	local w = { m = m, st = st, op = op, ks = math_max(st.ksize, 1), vs = st.vbufsize,
 		started = false, done = false, i = 0, n = 0, count = ffi_new(u32arr, 1) }
 	alloc(w, chunk_cap(st))

@@ -5,6 +5,7 @@
  * stack of getppid() in; socket and task storage keyed by fds from Lua. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 struct lpm_v4 {
 	__u32 prefixlen;
@@ -67,7 +68,7 @@ int route(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-__u32 target_tgid; /* set from Lua: only this process's getppid() counts */
+__u32 target_tgid; /* set from Lua: only this process counts */
 
 SEC("tp/syscalls/sys_enter_getppid")
 int record_stack(void *ctx)
@@ -109,3 +110,19 @@ struct {
 	__type(key, int);
 	__type(value, __u64);
 } task_tags SEC(".maps");
+
+/* The task storage of the process that calls getpid() (tgid target_tgid): how many
+ * times it did, written by the program, read from Lua by pidfd. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(count_getpid, struct pt_regs *regs, long id)
+{
+	__u64 *n;
+
+	if (id != 39 /* __NR_getpid */ || (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	n = bpf_task_storage_get(&task_tags, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (n)
+		*n += 1;
+	return 0;
+}
