@@ -352,6 +352,12 @@ describe("create_map of other types", function()
     assert.are.equal(0, b.key_size)
     assert.is_true(b:push(5))
     assert.is_true(b:contains(5))
+    assert.has_error(function() b:dump() end,
+      "map 'bloom': dump: bloom_filter maps have no keys; use contains(v)")
+    local q = assert(ayac.create_map { type = "queue", value = "u32", max_entries = 4, name = "q" })
+    assert.has_error(function() q:count() end,
+      "map 'q': count: queue maps have no keys; use pop() and peek()")
+    q:close()
     b:close()
   end)
 

@@ -86,11 +86,17 @@ end
 local NO_WALK = { sk_storage = "a socket's fd", inode_storage = "a file's fd",
 	task_storage = "a pidfd", cgrp_storage = "a cgroup directory's fd" }
 
+local KEYLESS = { queue = "use pop() and peek()", stack = "use pop() and peek()",
+	bloom_filter = "use contains(v)" }
+
 local function walk(m, op, cmd)
 	local st = P.state(m)
 	if NO_WALK[st.type] then
 		error(("map '%s': %s: %s maps have no keys to walk; read an element by its key, %s"):format(
 			st.name, op, st.type, NO_WALK[st.type]), 3)
+	elseif KEYLESS[st.type] then
+		error(("map '%s': %s: %s maps have no keys; %s"):format(st.name, op, st.type,
+			KEYLESS[st.type]), 3)
 	end
 	local w = { m = m, st = st, op = op, ks = math_max(st.ksize, 1), vs = st.vbufsize,
 		started = false, done = false, i = 0, n = 0, count = ffi_new(u32arr, 1) }
