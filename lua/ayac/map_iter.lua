@@ -293,6 +293,11 @@ end
 
 -- for k, v in m:pairs() do ... end. The loop body may change the map; a chunk already
 -- read is what it is (the next-key walk goes on from the last key it saw).
+-- The position lives in the walk table the generic for hands along, and the step
+-- function's upvalues are the map's decoders only, never its handle: a compiled trace
+-- keeps the functions it calls alive, and a handle held there would keep the whole
+-- object open (programs, maps, links) until the JIT flushed the trace. The walk drops
+-- its handle at the end.
 function methods.pairs(m)
 	local w = walk(m, "pairs", "lookup")
 	return loops(w.st).step, w, nil
