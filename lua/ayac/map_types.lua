@@ -218,16 +218,22 @@ function M.index_key(u32)
 end
 
 -- devmap / devmap_hash values of 8 bytes: struct bpf_devmap_val { ifindex, bpf_prog.fd
--- (in) / .id (out) }; cpumap: struct bpf_cpumap_val { qsize, bpf_prog }. Decoded as
--- { ifindex =, prog_id = } / { qsize =, prog_id = }; encoded from a number (the first
--- field alone) or { ifindex|qsize =, prog = Program handle or fd }.
+-- (in) / .id (out) }; cpumap: struct bpf_cpumap_val { qsize, bpf_prog }. Read as the
+-- kernel's struct reads by BTF, { ifindex =, bpf_prog = { fd =, id = } } (the union's
+-- two names, one value: the program's id), so a map reads the same with BTF or without;
+-- written from a number (the first field alone), that shape ({ bpf_prog = { fd = } }),
+-- or { ifindex|qsize =, prog = Program handle or fd }.
 local PAIR_VALUES = { devmap = "ifindex", devmap_hash = "ifindex", cpumap = "qsize" }
 
-local function fd_of(v)
-	if type(v) == "number" then
-		return v
+local function prog_fd(v)
+	local prog = v.prog
+	if prog == nil and type(v.bpf_prog) == "table" then
+		prog = v.bpf_prog.fd
 	end
-	return v:fd()
+	if prog == nil or type(prog) == "number" then
+		return prog or 0
+	end
+	return prog:fd()
 end
 
 function M.pair_value(maptype, value_size, map_name, u32)
@@ -242,7 +248,8 @@ function M.pair_value(maptype, value_size, map_name, u32)
 		size = 8,
 		decode = function(ptr)
 			local p = cast(u32p, ptr)
-			return { [first] = tonumber(p[0]), prog_id = tonumber(p[1]) }
+			local id = tonumber(p[1])
+			return { [first] = tonumber(p[0]), bpf_prog = { fd = id, id = id } }
 		end,
 		encode = function(v, ptr)
 			local p = cast(u32p, ptr)
@@ -250,7 +257,7 @@ function M.pair_value(maptype, value_size, map_name, u32)
 				p[0], p[1] = v, 0
 			elseif type(v) == "table" and type(v[first]) == "number" then
 				p[0] = v[first]
-				p[1] = v.prog ~= nil and fd_of(v.prog) or 0
+				p[1] = prog_fd(v)
 			else
 				error(("map '%s': value: a number (%s) or { %s =, prog = } expected, got %s"):format(
 					map_name, first, first, tostring(v)), 0)
