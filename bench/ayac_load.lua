@@ -13,9 +13,14 @@
 --                          (vmlinux BTF is parsed by the first object that needs it)
 --   btf N [PATH]           ayac.btf.load(PATH) N times, a fresh parse each time
 --                          (default /sys/kernel/btf/vmlinux): btf <run> <microseconds>
---   map N                  N sets and N gets, m[k] = v and m[k], u32 -> u64 array and
---                          hash maps through the FFI path:
---                          map <kind> <update|lookup> <N> <nanoseconds per op>
+--   map N [ENTRIES]        N sets and N gets, m[k] = v and m[k], u32 -> u64 array and
+--                          hash maps of ENTRIES (1024) keys, key i * 7919 % ENTRIES,
+--                          through the FFI path:
+--                          map <kind> <update|lookup> <N> <ns per op> <ENTRIES>
+--   dump N ROUNDS          a u32 -> u64 hash map of N entries (filled untimed), read
+--                          whole ROUNDS times in this process by m:dump() into a table,
+--                          then ROUNDS times by a pairs loop summing the values:
+--                          dump|pairs ayac <round> <microseconds> <entries>
 --   ringbuf OBJ N ROUNDS [PAYLOAD]
 --                          N records of PAYLOAD (8) bytes already in OBJ's ring buffer
 --                          `bench` (put there by its program emit_bench, untimed), read
@@ -179,27 +184,67 @@ function modes.btf(n, path)
 	end
 end
 
-function modes.map(n)
+function modes.map(n, entries)
 	n = tonumber(n) or 100000
-	local entries = 1024
+	entries = tonumber(entries) or 1024
 	for _, kind in ipairs { "array", "hash" } do
 		local m = assert(ayac.create_map { type = kind, key = "u32", value = "u64",
 			max_entries = entries, name = "bench" })
-		local t0 = lib.now_us()
-		for i = 0, n - 1 do
-			m[i % entries] = i
+		-- untimed warm-up on both sides (here: the JIT compiles the loops)
+		for i = 0, 1999 do
+			m[i * 7919 % entries] = m[i * 7919 % entries] or i
 		end
-		local t1 = lib.now_us()
+		local t0 = lib.cpu_us()
+		for i = 0, n - 1 do
+			m[i * 7919 % entries] = i
+		end
+		local t1 = lib.cpu_us()
 		local sum = 0
 		for i = 0, n - 1 do
-			sum = sum + m[i % entries]
+			sum = sum + m[i * 7919 % entries]
 		end
-		local t2 = lib.now_us()
+		local t2 = lib.cpu_us()
 		m:close()
-		out("map", kind, "update", n, ("%.1f"):format((t1 - t0) * 1e3 / n))
-		out("map", kind, "lookup", n, ("%.1f"):format((t2 - t1) * 1e3 / n))
+		out("map", kind, "update", n, ("%.1f"):format((t1 - t0) * 1e3 / n), entries)
+		out("map", kind, "lookup", n, ("%.1f"):format((t2 - t1) * 1e3 / n), entries)
 		assert(sum > 0)
 	end
+end
+
+function modes.dump(n, rounds)
+	n, rounds = tonumber(n) or 1000000, tonumber(rounds) or 5
+	local m = assert(ayac.create_map { type = "hash", key = "u32", value = "u64",
+		max_entries = n, name = "dump" })
+	local fillt = {}
+	for i = 0, n - 1 do
+		fillt[i] = i * 3
+	end
+	assert(assert(m:update_batch(fillt)) == n)
+	fillt = nil -- luacheck: ignore
+	for r = 1, rounds do
+		local t0 = lib.cpu_us()
+		local t = m:dump()
+		local dt = lib.cpu_us() - t0
+		if t[n - 1] ~= (n - 1) * 3 then
+			io.stderr:write("ayac_load: dump: wrong value for key ", n - 1, "\n")
+			os.exit(1)
+		end
+		out("dump", "ayac", r, ("%.1f"):format(dt), n)
+	end
+	for r = 1, rounds do
+		local t0 = lib.cpu_us()
+		local sum, cnt = 0, 0
+		for _, v in m:pairs() do
+			sum, cnt = sum + v, cnt + 1
+		end
+		local dt = lib.cpu_us() - t0
+		if cnt ~= n or sum ~= 3 * n * (n - 1) / 2 then
+			io.stderr:write("ayac_load: pairs: ", cnt, " entries\n")
+			os.exit(1)
+		end
+		out("pairs", "ayac", r, ("%.1f"):format(dt), n)
+	end
+	m:close()
 end
 
 -- Fill with `fill`, consume with buf:consume(), per round; round 0 warms the JIT up.

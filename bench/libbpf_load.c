@@ -12,9 +12,14 @@
  *       programs (fentry/fexit/fmod_ret/lsm) off, load, close. One line per object:
  *       object <object> ok|fail <microseconds> <programs autoloaded> <error>, then
  *       total <microseconds>.
- *   libbpf_load map N
+ *   libbpf_load map N [ENTRIES]
  *       N bpf_map_update_elem and N bpf_map_lookup_elem on a u32 -> u64 array and
- *       hash map: map <kind> <op> <N> <nanoseconds per op>.
+ *       hash map of ENTRIES (1024) keys, key i * 7919 % ENTRIES:
+ *       map <kind> <op> <N> <nanoseconds per op> <ENTRIES>.
+ *   libbpf_load dump N ROUNDS
+ *       A u32 -> u64 hash map of N entries (filled untimed), read whole ROUNDS times
+ *       with bpf_map_lookup_batch, DUMP_CHUNK entries a call, into arrays:
+ *       dump libbpf <round> <microseconds> <entries>.
  *
  * SETUP is bench/corpus-setup: lines "<object> max_entries|value_size <map> <n>".
  * libbpf's own messages are captured (libbpf_set_print), never printed.
@@ -206,6 +211,16 @@ static double now_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
+/* CPU microseconds of this process (user + system), for the map benchmarks: other load
+ * on the machine then does not land on one side only. */
+static double cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
 /* "biolatency" from ".../biolatency.bpf.o" */
 static void object_name(const char *path, char *out, size_t size)
 {
@@ -324,13 +339,12 @@ static double corpus_one(const char *path)
 
 /* ---- map ----------------------------------------------------------------------------- */
 
-static int map_bench(long n)
+static int map_bench(long n, __u32 entries)
 {
 	static const struct { enum bpf_map_type type; const char *kind; } kinds[] = {
 		{ BPF_MAP_TYPE_ARRAY, "array" },
 		{ BPF_MAP_TYPE_HASH, "hash" },
 	};
-	const __u32 entries = 1024;
 	size_t k;
 
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
@@ -344,27 +358,37 @@ static int map_bench(long n)
 				strerror(-fd));
 			return 1;
 		}
-		t0 = now_us();
+		for (i = 0; i < 2000; i++) { /* untimed warm-up, as on the ayac side */
+			__u32 key = (__u32)((unsigned long)i * 7919 % entries);
+			__u64 value = (__u64)i;
+
+			if (bpf_map_lookup_elem(fd, &key, &value) &&
+			    bpf_map_update_elem(fd, &key, &value, BPF_ANY))
+				goto fail;
+		}
+		t0 = cpu_us();
 		for (i = 0; i < n; i++) {
-			__u32 key = (__u32)i % entries;
+			__u32 key = (__u32)((unsigned long)i * 7919 % entries);
 			__u64 value = (__u64)i;
 
 			if (bpf_map_update_elem(fd, &key, &value, BPF_ANY))
 				goto fail;
 		}
-		t1 = now_us();
+		t1 = cpu_us();
 		for (i = 0; i < n; i++) {
-			__u32 key = (__u32)i % entries;
+			__u32 key = (__u32)((unsigned long)i * 7919 % entries);
 			__u64 value;
 
 			if (bpf_map_lookup_elem(fd, &key, &value))
 				goto fail;
 			sum += value;
 		}
-		t2 = now_us();
+		t2 = cpu_us();
 		close(fd);
-		printf("map\t%s\tupdate\t%ld\t%.1f\n", kinds[k].kind, n, (t1 - t0) * 1e3 / (double)n);
-		printf("map\t%s\tlookup\t%ld\t%.1f\n", kinds[k].kind, n, (t2 - t1) * 1e3 / (double)n);
+		printf("map\t%s\tupdate\t%ld\t%.1f\t%u\n", kinds[k].kind, n,
+		       (t1 - t0) * 1e3 / (double)n, entries);
+		printf("map\t%s\tlookup\t%ld\t%.1f\t%u\n", kinds[k].kind, n,
+		       (t2 - t1) * 1e3 / (double)n, entries);
 		if (sum == 42) /* keep the loop */
 			putchar('\n');
 		continue;
@@ -376,11 +400,70 @@ fail:
 	return 0;
 }
 
+/* ---- dump ---------------------------------------------------------------------------- */
+
+#define DUMP_CHUNK 10000
+
+static int dump_bench(__u32 n, int rounds)
+{
+	__u32 *keys = calloc(n, sizeof(*keys));
+	__u64 *values = calloc(n, sizeof(*values));
+	__u32 i, count, total, token;
+	int fd, err = 0, r;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "dump", 4, 8, n, NULL);
+	if (fd < 0 || !keys || !values) {
+		fprintf(stderr, "libbpf_load: dump: %s\n", strerror(fd < 0 ? -fd : ENOMEM));
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		keys[i] = i;
+		values[i] = (__u64)i * 3;
+	}
+	count = n;
+	if (bpf_map_update_batch(fd, keys, values, &count, NULL)) {
+		fprintf(stderr, "libbpf_load: dump: update batch: %s\n", strerror(errno));
+		goto out;
+	}
+	for (r = 0; r < rounds; r++) {
+		double t0 = cpu_us();
+		bool first = true;
+
+		total = 0;
+		do {
+			count = n - total < DUMP_CHUNK ? n - total : DUMP_CHUNK;
+			if (count == 0)
+				count = 1; /* the call that says ENOENT */
+			err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys + total,
+						   values + total, &count, NULL);
+			total += count;
+			first = false;
+		} while (!err && total < n);
+		if (err && errno != ENOENT) {
+			fprintf(stderr, "libbpf_load: dump: lookup batch: %s\n", strerror(errno));
+			goto out;
+		}
+		printf("dump\tlibbpf\t%d\t%.1f\t%u\n", r + 1, cpu_us() - t0, total);
+	}
+	err = 0;
+	close(fd);
+	free(keys);
+	free(values);
+	return 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(keys);
+	free(values);
+	return 1;
+}
+
 static int usage(void)
 {
 	fputs("usage: libbpf_load conform SETUP OBJ...\n"
 	      "       libbpf_load corpus SETUP OBJ...\n"
-	      "       libbpf_load map N\n", stderr);
+	      "       libbpf_load map N [ENTRIES]\n"
+	      "       libbpf_load dump N ROUNDS\n", stderr);
 	return 2;
 }
 
@@ -390,8 +473,20 @@ int main(int argc, char **argv)
 
 	libbpf_set_print(capture);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc >= 3 && strcmp(argv[1], "map") == 0)
-		return atol(argv[2]) > 0 ? map_bench(atol(argv[2])) : usage();
+	if (argc >= 3 && strcmp(argv[1], "map") == 0) {
+		long entries = argc >= 4 ? atol(argv[3]) : 1024;
+
+		if (atol(argv[2]) <= 0 || entries <= 0 || entries > (1L << 30))
+			return usage();
+		return map_bench(atol(argv[2]), (__u32)entries);
+	}
+	if (argc >= 4 && strcmp(argv[1], "dump") == 0) {
+		long n = atol(argv[2]), rounds = atol(argv[3]);
+
+		if (n <= 0 || n > (1L << 26) || rounds <= 0 || rounds > 1000)
+			return usage();
+		return dump_bench((__u32)n, (int)rounds);
+	}
 	if (argc < 3 || (strcmp(argv[1], "conform") && strcmp(argv[1], "corpus")))
 		return usage();
 	if (read_setup(argv[2]))

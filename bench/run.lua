@@ -3,7 +3,8 @@
 --
 --   luajit bench/run.lua --build DIR --host AYAC [--rounds N] [--btf-rounds N]
 --                        [--map-ops N] [--event-records N] [--perf-records N]
---                        [--event-rounds N] [--only btf,corpus,map,events,startup] [--verbose]
+--                        [--event-rounds N] [--dump-entries N] [--dump-rounds N]
+--                        [--only btf,corpus,map,dump,events,startup] [--verbose]
 --
 -- DIR is the build tree holding bench/libbpf_load, bench/btf_parse and libbpf-tools/;
 -- AYAC the ayac host binary that runs bench/ayac_load.lua.
@@ -13,6 +14,7 @@ local q = lib.shell_quote
 
 local opts = { build = "build", host = "./ayac", rounds = 7, btf_rounds = 31,
 	map_ops = 200000, event_records = 250000, perf_records = 250000, event_rounds = 15,
+	dump_entries = 1048576, dump_rounds = 5,
 	only = nil, verbose = false }
 do
 	local i = 1
@@ -33,7 +35,7 @@ do
 	end
 end
 local only = {}
-for w in tostring(opts.only or "btf,corpus,map,events,startup"):gmatch("[^,]+") do only[w] = true end
+for w in tostring(opts.only or "btf,corpus,map,dump,events,startup"):gmatch("[^,]+") do only[w] = true end
 
 local LIBBPF = opts.build .. "/bench/libbpf_load"
 local BTFBENCH = opts.build .. "/bench/btf_parse"
@@ -236,12 +238,13 @@ end
 
 if only.map then
 	say("")
-	say("(c) map element access, u32 -> u64, 1024 keys, %d ops per run, %d runs per side, median (reference numbers)",
+	say("(c) map element access, u32 -> u64, %d ops per run, %d runs per side, median CPU time;",
 		opts.map_ops, opts.rounds)
+	say("    rate = libbpf ns / ayac ns (target >= 0.95)")
 	local function collect(cmd)
 		local t = {}
 		for _, r in ipairs(run(cmd)) do
-			if r[1] == "map" then t[r[2] .. " " .. r[3]] = tonumber(r[5]) end
+			if r[1] == "map" then t[r[2] .. " " .. r[3] .. " " .. (r[6] or "1024")] = tonumber(r[5]) end
 		end
 		return t
 	end
@@ -252,20 +255,82 @@ if only.map then
 			table.insert(into[k], v)
 		end
 	end
-	for round = 1, opts.rounds do
-		if round % 2 == 0 then add(a, collect(AYAC .. " map " .. opts.map_ops)) end
-		add(l, collect(q(LIBBPF) .. " map " .. opts.map_ops))
-		if round % 2 == 1 then add(a, collect(AYAC .. " map " .. opts.map_ops)) end
+	for _, entries in ipairs { 1024, 1048576 } do
+		local args = " map " .. opts.map_ops .. " " .. entries
+		for round = 1, opts.rounds do
+			if round % 2 == 0 then add(a, collect(AYAC .. args)) end
+			add(l, collect(q(LIBBPF) .. args))
+			if round % 2 == 1 then add(a, collect(AYAC .. args)) end
+		end
 	end
 	for k, v in pairs(l) do l[k] = lib.median(v) end
 	for k, v in pairs(a) do a[k] = lib.median(v) end
-	say("  %-14s %14s %14s %8s", "", "libbpf C ns/op", "ayac Lua ns/op", "ratio")
-	for _, k in ipairs { "array update", "array lookup", "hash update", "hash lookup" } do
-		if l[k] and a[k] then
-			say("  %-14s %14.0f %14.0f %8.2f", k, l[k], a[k], a[k] / l[k])
+	say("  %-24s %14s %14s %8s", "", "libbpf C ns/op", "ayac Lua ns/op", "rate")
+	for _, entries in ipairs { 1024, 1048576 } do
+		for _, op in ipairs { "array update", "array lookup", "hash update", "hash lookup" } do
+			local k = op .. " " .. entries
+			if l[k] and a[k] then
+				local r = l[k] / a[k]
+				say("  %-24s %14.0f %14.0f %8.2f  %s", ("%s %dk"):format(op, entries / 1024), l[k], a[k], r,
+					r >= 0.95 and "met (>= 0.95)" or "NOT met (target >= 0.95)")
+			end
 		end
 	end
-	say("  (libbpf: bpf_map_update_elem/bpf_map_lookup_elem in C; ayac: m[k] = v / m[k] from Lua, FFI path)")
+	say("  (libbpf: bpf_map_update_elem/bpf_map_lookup_elem in C; ayac: m[k] = v / m[k] from Lua, FFI path;")
+	say("   keys i * 7919 %% entries on maps of 1,024 and 1,048,576 entries)")
+end
+
+---------------------------------------------------------------------------------------
+-- (e) whole-map dumps
+
+if only.dump then
+	say("")
+	say("(e) dump of a %d-entry u32 -> u64 hash map, %d processes per side (alternating),",
+		opts.dump_entries, opts.rounds)
+	say("    %d dumps per process; median CPU microseconds (user + system)", opts.dump_rounds)
+	local t = {}
+	local function collect(cmd)
+		for _, r in ipairs(run(cmd)) do
+			if tonumber(r[5]) ~= opts.dump_entries then
+				io.stderr:write("run.lua: ", cmd, ": ", tostring(r[5]), " entries dumped\n")
+				os.exit(1)
+			end
+			local k = r[1] .. " " .. r[2]
+			t[k] = t[k] or {}
+			table.insert(t[k], tonumber(r[4]))
+			local kr = k .. " " .. r[3]
+			t[kr] = t[kr] or {}
+			table.insert(t[kr], tonumber(r[4]))
+		end
+	end
+	local args = (" dump %d %d"):format(opts.dump_entries, opts.dump_rounds)
+	for round = 1, opts.rounds do
+		if round % 2 == 0 then collect(AYAC .. args) end
+		collect(q(LIBBPF) .. args)
+		if round % 2 == 1 then collect(AYAC .. args) end
+	end
+	local m = {}
+	for k, v in pairs(t) do m[k] = lib.median(v) end
+	local lb = m["dump libbpf"]
+	local first, last = m["dump ayac 1"], m["dump ayac " .. opts.dump_rounds]
+	local rows = {
+		{ "libbpf: bpf_map_lookup_batch, 10,000 a call, into arrays", lb },
+		{ "ayac: m:dump() into a Lua table, every dump", m["dump ayac"], 1.25 },
+		{ "ayac: m:dump(), the first in the process", first },
+		{ ("ayac: m:dump(), dump #%d in the process"):format(opts.dump_rounds), last },
+		{ "ayac: for k, v in m:pairs() summing v", m["pairs ayac"], 1.25 },
+	}
+	say("  %-58s %10s %8s", "", "us", "x libbpf")
+	for _, row in ipairs(rows) do
+		if row[2] then
+			local r = row[2] / lb
+			say("  %-58s %10.0f %8.2f  %s", row[1], row[2], r, row[3] and verdict(r, row[3]) or "")
+		end
+	end
+	if first and last then
+		local r = last / first
+		say("  => dump #%d / dump #1 = %.2f: %s", opts.dump_rounds, r, verdict(r, 1.0))
+	end
 end
 
 ---------------------------------------------------------------------------------------
@@ -322,7 +387,7 @@ if only.events then
 end
 
 ---------------------------------------------------------------------------------------
--- (e) start-up against bpftrace (bench/startup.lua)
+-- (f) start-up against bpftrace (bench/startup.lua)
 
 if only.startup then
 	say("")

@@ -1,4 +1,4 @@
--- (e) start-up: a one-liner that loads a program, attaches a tracepoint and exits,
+-- (f) start-up: a one-liner that loads a program, attaches a tracepoint and exits,
 -- `ayac -e` against `bpftrace -e`, each a fresh process: wall time from fork to exit
 -- and peak RSS (wait4's ru_maxrss), medians over the rounds. ayac's program is inline C
 -- through ayac.load_c, compiled once before timing into a private cache (every timed
@@ -118,7 +118,7 @@ return function(opts, say, lib, here)
 	end
 	local b = sides[1]
 	local bw, br = lib.median(b.wall), lib.median(b.rss)
-	say("(e) start-up: load a program, attach a tracepoint, exit; one process per run, %d rounds, median",
+	say("(f) start-up: load a program, attach a tracepoint, exit; one process per run, %d rounds, median",
 		opts.rounds)
 	say("  %-14s %9s %11s %12s %12s", "", "wall ms", "peak RSS KB", "wall ratio", "RSS ratio")
 	for _, s in ipairs(sides) do

@@ -253,7 +253,7 @@ describe("ayac.features()", function()
 			probe_read_kernel = 505, ringbuf = 508, devmap_prog_id = 508,
 			cpumap_prog_id = 509, memcg_account = 511, cgroup_link = 507,
 			perf_link = 515, bpf_cookie = 515, bpf_loop = 517, tcx = 606,
-			xdp_link = 509, sockmap_link = 610,
+			xdp_link = 509, sockmap_link = 610, map_batch = 506,
 		}
 		for name, min in pairs(since) do
 			local section = name:match("^btf") and "btf" or

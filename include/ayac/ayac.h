@@ -140,6 +140,9 @@ struct ayac_map_def {
 	__u32 numa_node;
 	__u64 map_extra;
 	const char *name;
+	/* ayac_map_create of a map of maps: the inner map template's fd (0: none; an
+	 * object's maps of maps take theirs from __array(values, ...)). */
+	int inner_map_fd;
 };
 
 const char *ayac_map_name(const struct ayac_map *map);
@@ -163,6 +166,10 @@ bool ayac_map_autocreate(const struct ayac_map *map);
 /* Global-data maps: the initial image before load, the mmap-ed live data after
  * (NULL when not mmap-able). *size gets the length. *writable false for .rodata after load. */
 void *ayac_map_data(struct ayac_map *map, size_t *size, bool *writable);
+/* Arrays created with BPF_F_MMAPABLE and arenas: their memory mapped read-write
+ * (once; the same mapping after), valid until the map is closed. NULL after
+ * ayac_seterr for other maps. */
+void *ayac_map_mmap(struct ayac_map *map, size_t *size);          /* map_mmap.c */
 
 int ayac_map_lookup(const struct ayac_map *map, const void *key, void *value); /* -ENOENT absent */
 int ayac_map_update(const struct ayac_map *map, const void *key, const void *value, __u64 flags);
@@ -194,6 +201,18 @@ int ayac_fast_delete(int map_fd, const void *key);
 /* Queues and stacks (key NULL), and hash maps on kernels that support it. */
 int ayac_fast_lookup_and_delete(int map_fd, const void *key, void *value);
 int ayac_fast_next_key(int map_fd, const void *key, void *next_key);
+/* Batch operations (Linux 5.6; hash and array types, per map type): count is in/out and
+ * meaningful on failure too. in_batch NULL starts an iteration; out_batch receives the
+ * position to pass as in_batch next (at least key_size bytes, 4 at least). A lookup
+ * batch ends with -ENOENT, possibly with entries; -ENOSPC: a bucket holds more than
+ * count entries; -ENOTSUPP (524) or -EINVAL: no batch operation for this map type. */
+int ayac_fast_lookup_batch(int map_fd, void *in_batch, void *out_batch, void *keys,
+			   void *values, __u32 *count, __u64 elem_flags);
+int ayac_fast_lookup_and_delete_batch(int map_fd, void *in_batch, void *out_batch, void *keys,
+				      void *values, __u32 *count, __u64 elem_flags);
+int ayac_fast_update_batch(int map_fd, const void *keys, const void *values, __u32 *count,
+			   __u64 elem_flags);
+int ayac_fast_delete_batch(int map_fd, const void *keys, __u32 *count, __u64 elem_flags);
 
 /* ---- links and attaching (link.c, attach_*.c) ----------------------------------- */
 
@@ -577,6 +596,7 @@ enum ayac_feature {
 	AYAC_FEAT_SOCKMAP_LINK,      /* BPF_LINK_CREATE for sk_msg/sk_skb (Linux 6.10) */
 	/* Added after 0.1.0: kept at the end so that the values above do not change. */
 	AYAC_FEAT_BTF_QMARK_DATASEC, /* DATASEC named "?..." (?.struct_ops; Linux 6.7) */
+	AYAC_FEAT_MAP_BATCH,         /* BPF_MAP_*_BATCH commands (Linux 5.6) */
 	AYAC_FEAT__COUNT
 };
 

@@ -21,6 +21,13 @@ int ayac_fast_update(int map_fd, const void *key, const void *value, uint64_t fl
 int ayac_fast_delete(int map_fd, const void *key);
 int ayac_fast_lookup_and_delete(int map_fd, const void *key, void *value);
 int ayac_fast_next_key(int map_fd, const void *key, void *next_key);
+int ayac_fast_lookup_batch(int map_fd, void *in_batch, void *out_batch, void *keys,
+			   void *values, uint32_t *count, uint64_t elem_flags);
+int ayac_fast_lookup_and_delete_batch(int map_fd, void *in_batch, void *out_batch, void *keys,
+				      void *values, uint32_t *count, uint64_t elem_flags);
+int ayac_fast_update_batch(int map_fd, const void *keys, const void *values, uint32_t *count,
+			   uint64_t elem_flags);
+int ayac_fast_delete_batch(int map_fd, const void *keys, uint32_t *count, uint64_t elem_flags);
 const char *ayac_errname(int err);
 ]]
 cdef "char *strerror(int errnum);"
@@ -56,7 +63,11 @@ function M.errname(rc)
 end
 
 function M.strerror(rc)
-	return ffi.string(ffi.C.strerror(rc < 0 and -rc or rc))
+	rc = rc < 0 and -rc or rc
+	if rc == 524 then -- the kernel's ENOTSUPP, which libc has no text for
+		return "Operation not supported (for this map type)"
+	end
+	return ffi.string(ffi.C.strerror(rc))
 end
 
 return M

@@ -28,7 +28,7 @@
 --                    xdp_link, sockmap_link },
 --     misc       = { prog_name, global_data, array_mmap, probe_read_kernel, bpf_cookie,
 --                    bounded_loops, bpf_loop, ringbuf, memcg_account, cpumap_prog_id,
---                    devmap_prog_id, jit, unpriv_bpf,
+--                    devmap_prog_id, jit, unpriv_bpf, map_batch,
 --                    perfbuf, user_ringbuf },  -- the event buffers there are: ringbuf
 --                                              -- (BPF_MAP_TYPE_RINGBUF), perfbuf
 --                                              -- (PERF_EVENT_ARRAY), user_ringbuf

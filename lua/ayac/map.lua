@@ -13,12 +13,13 @@
 -- array with one value per possible CPU and take either such an array or one value
 -- for every CPU.
 local ffi = require "ffi"
+local bit = require "bit"
 local core = require "ayac.core"
 local fast = require "ayac.fast"
+local map_types = require "ayac.map_types"
 
 local lib = fast.lib
-local ffi_new, ffi_fill, ffi_copy, ffi_cast, ffi_string =
-	ffi.new, ffi.fill, ffi.copy, ffi.cast, ffi.string
+local ffi_new, ffi_fill, ffi_copy, ffi_cast = ffi.new, ffi.fill, ffi.copy, ffi.cast
 local type, error, pairs, ipairs, setmetatable = type, error, pairs, ipairs, setmetatable
 local math_max = math.max
 
@@ -51,13 +52,11 @@ end
 local FLAGS = { any = 0, noexist = 1, exist = 2, lock = 4 }
 local FIELDS = { name = true, type = true, key_size = true, value_size = true,
 	max_entries = true, flags = true }
--- Maps whose elements always exist: clear() zeroes them instead of deleting.
-local ZEROED = { array = true, percpu_array = true }
 -- Maps whose values are fds of other objects: set takes handles (or, for socket maps,
 -- socket fds and objects with getfd() such as LuaSocket's), get returns ids (socket
 -- maps: socket cookies, when the value is 8 bytes).
 local FD_VALUES = { prog_array = true, array_of_maps = true, hash_of_maps = true,
-	sockmap = true, sockhash = true, reuseport_sockarray = true }
+	sockmap = true, sockhash = true, reuseport_sockarray = true, xskmap = true }
 
 local states = setmetatable({}, { __mode = "k" })   -- map handle -> element state
 local overrides = setmetatable({}, { __mode = "k" }) -- map handle -> { key=, value= }
@@ -108,12 +107,38 @@ local function btf_codec(lay, id, size)
 	return codec().raw(size)
 end
 
+-- Keys of types whose keys are indexes, ids or fds: numbers, BTF or not.
+local function key_codec(lay)
+	if lay.key_size == 4 and map_types.number_keys(lay.type) and
+		not (lay.btf and lay.key_type_id and lay.key_type_id ~= 0) then
+		return map_types.index_key(codec().named("u32"))
+	end
+	return btf_codec(lay, lay.key_type_id, lay.key_size)
+end
+
 local function build(m)
 	local lay = c_layout(m)
+	local refused = map_types.refusal(lay.type)
+	if refused then
+		error(("map '%s': no element access: %s"):format(lay.name, refused), 3)
+	end
 	local ov = overrides[m] or {}
-	local kc = ov.key or btf_codec(lay, lay.key_type_id, lay.key_size)
+	local kc = ov.key or key_codec(lay)
 	local vc = ov.value or btf_codec(lay, lay.value_type_id, lay.value_size)
+	local kbtf = lay.btf and lay.key_type_id and lay.key_type_id ~= 0
+	if lay.type == "lpm_trie" and not ov.key then
+		kc = map_types.lpm_key(lay.key_size, kc, lay.name)
+	elseif not ov.key and not kbtf then
+		kc = map_types.cgroup_storage_key(lay.type, lay.key_size, codec().named("u64"),
+			lay.name) or kc
+	end
+	local vbtf = lay.btf and lay.value_type_id and lay.value_type_id ~= 0
+	if not ov.value and not vbtf then
+		vc = lay.type == "stack_trace" and map_types.stack_value(lay.value_size, lay.flags) or
+			map_types.pair_value(lay.type, lay.value_size, lay.name, codec().named("u32")) or vc
+	end
 	local st = {
+		kc = kc,
 		ptr = ffi_cast("struct ayac_map *", lay.ptr),
 		name = lay.name,
 		type = lay.type,
@@ -213,7 +238,7 @@ local function get(m, k)
 	return (decode_value(st, vbuf))
 end
 
-local function flags_value(flags)
+local function flags_value(flags, what)
 	if flags == nil then
 		return 0
 	end
@@ -224,7 +249,8 @@ local function flags_value(flags)
 	if type(flags) == "number" then
 		return flags
 	end
-	error("bad argument #3 to 'set' (\"any\", \"noexist\", \"exist\" or \"lock\" expected)", 3)
+	error(("bad argument #%d to '%s' (\"any\", \"noexist\", \"exist\" or \"lock\" expected)"):format(
+		what and 2 or 3, what or "set"), 3)
 end
 
 local function set(m, k, v, flags)
@@ -264,6 +290,17 @@ end
 
 methods.get, methods.set, methods.delete = get, set, delete
 
+-- LPM tries: the value of the longest prefix that holds addr ("10.1.2.3", or a
+-- { data = } table), nil when none does.
+function methods.lookup_longest(m, addr)
+	local st = states[m] or build(m)
+	if st.type ~= "lpm_trie" then
+		error(("map '%s': lookup_longest: an lpm_trie method, this map is a %s"):format(
+			st.name, st.type), 2)
+	end
+	return get(m, map_types.lpm_full(st.kc, addr))
+end
+
 local function check_fd(st, op, m)
 	local fd = lib.ayac_map_fd(st.ptr)
 	if fd < 0 then
@@ -271,131 +308,6 @@ local function check_fd(st, op, m)
 		error(msg, 3)
 	end
 	return fd
-end
-
--- Iteration keeps its state in a plain table handed along by the generic for (the map,
--- its element state, key and value buffers of its own, so the loop body may use the
--- map), stepped by functions of this module: no closure over the map handle. A
--- compiled trace holds the functions it calls as constants for as long as it lives; a
--- closure holding the handle would keep the whole object open (programs, maps, links)
--- until the JIT flushed that trace.
-local function walker(m, op)
-	local st = states[m] or build(m)
-	local ks = math_max(st.ksize, 1)
-	return { m = m, st = st, op = op, cur = ffi_new(u8arr, ks), nxt = ffi_new(u8arr, ks),
-		started = false }
-end
-
--- The next key into w.cur: true and the map's fd, or false at the end.
-local function step(w)
-	local st = w.st
-	local fd = check_fd(st, w.op, w.m)
-	local rc = lib.ayac_fast_next_key(fd, w.started and w.cur or nil, w.nxt)
-	if rc == -ENOENT then
-		return false
-	elseif rc ~= 0 then
-		local _, msg = fail(st, w.op, rc)
-		error(msg, 3)
-	end
-	w.started = true
-	ffi_copy(w.cur, w.nxt, st.ksize)
-	return true, fd
-end
-
-local function pairs_next(w)
-	while w.m do
-		local more, fd = step(w)
-		if not more then
-			w.m = nil -- the end: the state holds no handle any more
-			return nil
-		end
-		local rc = lib.ayac_fast_lookup(fd, w.cur, w.vbuf)
-		if rc == 0 then
-			local st = w.st
-			return st.kdec(w.cur), decode_value(st, w.vbuf)
-		elseif rc ~= -ENOENT then -- ENOENT: deleted since next_key, go on
-			local _, msg = fail(w.st, "pairs", rc)
-			error(msg, 2)
-		end
-	end
-	return nil
-end
-
-function methods.pairs(m)
-	local w = walker(m, "pairs")
-	w.vbuf = ffi_new(u8arr, w.st.vbufsize)
-	return pairs_next, w, nil
-end
-
--- m:keys() is an array of keys that is also callable as an iterator:
--- for k in m:keys() do ... end (the position lives beside it, weakly keyed).
-local positions = setmetatable({}, { __mode = "k" })
-local keys_mt = {
-	__call = function(t, _, prev)
-		local i = prev == nil and 1 or (positions[t] or 0) + 1
-		positions[t] = i
-		return t[i]
-	end,
-}
-
-function methods.keys(m)
-	local w = walker(m, "keys")
-	local t, n, kdec = {}, 0, w.st.kdec
-	while step(w) do
-		n = n + 1
-		t[n] = kdec(w.cur)
-	end
-	return setmetatable(t, keys_mt)
-end
-
-function methods.count(m)
-	local w = walker(m, "count")
-	local n = 0
-	while step(w) do
-		n = n + 1
-	end
-	return n
-end
-
-function methods.dump(m)
-	local t = {}
-	for k, v in methods.pairs(m) do
-		t[k] = v
-	end
-	return t
-end
-
-function methods.clear(m)
-	local st = states[m] or build(m)
-	local fd = lib.ayac_map_fd(st.ptr)
-	if fd < 0 then
-		return not_loaded(st, "clear", m)
-	end
-	local rc
-	if ZEROED[st.type] then
-		local key = ffi_new("uint32_t[1]")
-		local zero = ffi_new(u8arr, st.vbufsize)
-		for i = 0, st.max_entries - 1 do
-			key[0] = i
-			rc = lib.ayac_fast_update(fd, key, zero, 0)
-			if rc ~= 0 then
-				return fail(st, "clear", rc)
-			end
-		end
-		return true
-	end
-	local w = walker(m, "clear")
-	local ks = {}
-	while step(w) do
-		ks[#ks + 1] = ffi_string(w.cur, st.ksize)
-	end
-	for i = 1, #ks do
-		rc = lib.ayac_fast_delete(fd, ks[i])
-		if rc ~= 0 and rc ~= -ENOENT then
-			return fail(st, "clear", rc)
-		end
-	end
-	return true
 end
 
 -- Queues, stacks (no key) and bloom filters.
@@ -442,6 +354,17 @@ function methods.contains(m, v)
 		return false
 	end
 	return fail(st, "contains", rc)
+end
+
+-- m:mmap(): an arena's or a BPF_F_MMAPABLE array's memory, as a uint8_t * and its size
+-- in bytes (valid until the map is closed); nil, message, code for other maps.
+local c_mmap = methods._mmap
+function methods.mmap(m)
+	local p, size, code = c_mmap(m)
+	if not p then
+		return nil, size, code
+	end
+	return ffi_cast("uint8_t *", p), size
 end
 
 -- m:codec{ key = "u32", value = "struct event" }: decode and encode with these.
@@ -511,10 +434,52 @@ mt.__newindex = function(m, k, v)
 	end
 end
 
+-- pairs, keys, count, dump, clear, drain and the batch calls (map_iter.lua).
+require("ayac.map_iter").install({
+	state = function(m) return states[m] or build(m) end,
+	fail = fail, check_fd = check_fd, flags_value = flags_value, FLAGS = FLAGS,
+	encode_key = encode_key, encode_value = encode_value, get = get,
+}, methods)
+
 mt.__pairs = methods.pairs
 
--- ayac.create_map{ type=, key=, value=, max_entries=, flags=, name= }: key and value
--- are sizes in bytes or codec names ("u32", "u64", ...).
+-- Local storage maps: the kernel creates them only with BTF for key and value.
+local STORAGE = { sk_storage = true, inode_storage = true, task_storage = true,
+	cgrp_storage = true }
+-- Flags a type cannot be created without, added when the spec leaves them out.
+local REQUIRED_FLAGS = { lpm_trie = 1, arena = 1024 } -- BPF_F_NO_PREALLOC, BPF_F_MMAPABLE
+-- Key and value sizes a type always has, when the spec leaves them out.
+local FIXED_SIZES = {
+	prog_array = { 4, 4 }, array_of_maps = { 4, 4 }, hash_of_maps = { nil, 4 },
+	perf_event_array = { 4, 4 }, cgroup_array = { 4, 4 }, ringbuf = { 0, 0 },
+	user_ringbuf = { 0, 0 }, queue = { 0 }, stack = { 0 }, bloom_filter = { 0 },
+	arena = { 0, 0 }, sockmap = { 4 }, xskmap = { 4, 4 }, reuseport_sockarray = { 4 },
+	devmap = { 4 }, devmap_hash = { 4 }, cpumap = { 4 }, stack_trace = { 4 },
+}
+
+-- The inner map of a map of maps: a Map handle, or a spec for a template created here
+-- (and closed once the outer map holds its description); its fd, and the handle to close.
+local function inner_fd(inner)
+	if type(inner) == "table" and inner.type == nil and inner.fd == nil then
+		error("bad argument #1 to 'create_map' (inner: a map spec or a Map expected)", 3)
+	end
+	local ok, fd = pcall(function() return inner:fd() end)
+	if ok and type(fd) == "number" then
+		return fd, nil
+	end
+	if type(inner) ~= "table" then
+		error("bad argument #1 to 'create_map' (inner: a map spec or a Map expected)", 3)
+	end
+	local tmpl, err, code = M.create_map(inner)
+	if not tmpl then
+		return nil, nil, "inner map: " .. err, code
+	end
+	return tmpl:fd(), tmpl
+end
+
+-- ayac.create_map{ type=, key=, value=, max_entries=, flags=, name=, map_extra=,
+-- numa_node=, inner= }: key and value are sizes in bytes or codec names ("u32", "u64",
+-- ...); inner (maps of maps) a spec of the same shape or a Map.
 function M.create_map(spec)
 	if type(spec) ~= "table" then
 		error("bad argument #1 to 'create_map' (table expected)", 2)
@@ -534,7 +499,32 @@ function M.create_map(spec)
 		end
 		def[which] = nil
 	end
+	if STORAGE[spec.type] then
+		return nil, ("create_map: %s maps need BTF key and value types, which only maps " ..
+			"declared in a BPF object have: declare it there and use obj:map(name)"):format(
+			spec.type), "ENOTSUP"
+	end
+	local fixed = FIXED_SIZES[spec.type]
+	if fixed then
+		def.key_size = def.key_size or fixed[1]
+		def.value_size = def.value_size or fixed[2]
+	end
+	if REQUIRED_FLAGS[spec.type] then
+		def.flags = bit.bor(def.flags or 0, REQUIRED_FLAGS[spec.type])
+	end
+	local tmpl
+	def.inner = nil
+	if spec.inner ~= nil then
+		local fd, t, ierr, icode = inner_fd(spec.inner)
+		if not fd then
+			return nil, ierr, icode
+		end
+		def.inner_map_fd, tmpl = fd, t
+	end
 	local m, err, code = core.create_map(def)
+	if tmpl then
+		tmpl:close() -- the outer map keeps what it needs of the template
+	end
 	if not m then
 		return nil, err, code
 	end

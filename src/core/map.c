@@ -260,7 +260,7 @@ static unsigned obj_needs(const struct ayac_map *map)
 
 static int create_fresh(struct ayac_map *map, int btf_fd)
 {
-	int err = create_inner(map, btf_fd), fd;
+	int err = create_inner(map, btf_fd), fd, inner_fd;
 
 	if (err)
 		return err;
@@ -268,10 +268,11 @@ static int create_fresh(struct ayac_map *map, int btf_fd)
 		map->def.map_flags |= (ayac_feature(AYAC_FEAT_ARRAY_MMAP) && data_mmapable(map) ?
 				       BPF_F_MMAPABLE : 0) |
 				      (map_is_readonly(map) ? BPF_F_RDONLY_PROG : 0);
-	fd = sys_map_create(map, btf_fd, map->inner ? map->inner->fd : -1);
+	inner_fd = map->inner ? map->inner->fd : map->def.inner_map_fd > 0 ? map->def.inner_map_fd : -1;
+	fd = sys_map_create(map, btf_fd, inner_fd);
 	/* Older kernels refuse some BTF descriptions (libbpf retries the same way). */
 	if (fd < 0 && btf_fd >= 0 && !map->st_ops) /* struct_ops maps need the BTF */
-		fd = sys_map_create(map, -1, map->inner ? map->inner->fd : -1);
+		fd = sys_map_create(map, -1, inner_fd);
 	if (map->inner && map->inner->fd >= 0) {
 		close(map->inner->fd);
 		map->inner->fd = -1;

@@ -103,15 +103,25 @@ out:
 	return obj;
 }
 
+/* allow_unsupported_maps (as Aya's): a map whose type this kernel lacks is left
+ * uncreated; a program that uses it fails to load naming it (reloc.c). */
 static int load_maps(struct ayac_obj *obj)
 {
 	size_t i;
 	int err;
 
-	for (i = 0; i < obj->nr_maps; i++)
-		if (!obj->maps[i]->no_create &&
-		    (err = ayac_map_create_in_kernel(obj->maps[i])))
+	for (i = 0; i < obj->nr_maps; i++) {
+		struct ayac_map *map = obj->maps[i];
+
+		if (map->no_create)
+			continue;
+		err = ayac_map_create_in_kernel(map);
+		if (err && obj->opts.allow_unsupported_maps &&
+		    ayac_feature_map_type(map->def.type) == 0)
+			continue;
+		if (err)
 			return err;
+	}
 	return 0;
 }
 

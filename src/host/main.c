@@ -31,6 +31,9 @@ __attribute__((used)) static void *const ffi_exports[] = {
 	(void *)ayac_usyms_forget, (void *)ayac_syscall_count, (void *)ayac_syscall_name,
 	(void *)ayac_syscall_kernel_name, (void *)ayac_syscall_nr, (void *)ayac_syscall_source,
 	(void *)ayac_hash64, (void *)ayac_file_stamp,
+	/* lua/ayac/map_iter.lua */
+	(void *)ayac_fast_lookup_batch, (void *)ayac_fast_lookup_and_delete_batch,
+	(void *)ayac_fast_update_batch, (void *)ayac_fast_delete_batch,
 };
 
 static lua_State *main_L;
@@ -372,6 +375,20 @@ static int run_module_main(lua_State *L, const char *module, int argc, char **ar
 	return ret;
 }
 
+/* LuaJIT honours __pairs only when built with LUA52COMPAT (Debian's is not): in the
+ * host, pairs(m) over a map works either way. Scripts meant for a stock luajit too use
+ * m:pairs() (docs/maps.md). */
+static const char pairs_shim[] =
+	"local rawpairs, getmetatable, type = pairs, getmetatable, type\n"
+	"local probe = setmetatable({}, { __pairs = function() return rawpairs({ 1 }) end })\n"
+	"for _ in rawpairs(probe) do return end -- __pairs honoured already\n"
+	"function pairs(t)\n"
+	"  local mt = getmetatable(t)\n"
+	"  local f = type(mt) == 'table' and mt.__pairs\n"
+	"  if f then return f(t) end\n"
+	"  return rawpairs(t)\n"
+	"end\n";
+
 struct run {
 	int argc;
 	char **argv;
@@ -387,6 +404,8 @@ static int run_main(lua_State *L, struct run *r)
 		return script < 0 ? 1 : 0;
 	}
 	luaL_openlibs(L);
+	if (dostring(L, pairs_shim, "=ayac.pairs") != 0)
+		return 1;
 	setup_paths(L);
 	if (r->argc > 1 && strcmp(r->argv[1], "features") == 0)
 		return run_module_main(L, "ayac.features", r->argc - 2, r->argv + 2);

@@ -2,6 +2,7 @@
  * create_map) that the handle owns. Element access (get/set/delete/pairs/...) lives in
  * lua/ayac/map.lua on top of the fast C ABI, reading the layout from map:_layout(). */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <ayac/ayac.h>
@@ -186,6 +187,21 @@ static int map_set_value_size(lua_State *L)
 	return set_u32(L, "size", ayac_map_set_value_size);
 }
 
+/* map:_mmap() -> address (light userdata), size; lua/ayac/map.lua makes the FFI
+ * pointer of it. */
+static int map_mmap(lua_State *L)
+{
+	struct ayac_map *map = check_map(L, 1);
+	size_t size;
+	void *p = ayac_map_mmap(map, &size);
+
+	if (!p)
+		return lbind_fail(L);
+	lua_pushlightuserdata(L, p);
+	lua_pushnumber(L, (lua_Number)size);
+	return 2;
+}
+
 /* map:_layout() -> what lua/ayac/map.lua needs to move elements with the FFI. */
 static int map_layout(lua_State *L)
 {
@@ -207,6 +223,7 @@ static int map_layout(lua_State *L)
 	set_int(L, "key_size", def->key_size);
 	set_int(L, "value_size", def->value_size);
 	set_int(L, "max_entries", def->max_entries);
+	set_int(L, "flags", def->map_flags);
 	lua_pushboolean(L, ayac_map_is_percpu(map));
 	lua_setfield(L, -2, "percpu");
 	set_int(L, "ncpus", ncpus);
@@ -255,7 +272,8 @@ static int l_map_from_id(lua_State *L)
 	return push_standalone(L, ayac_map_from_id((__u32)id));
 }
 
-/* ayac.core.create_map{ type=, key_size=, value_size=, max_entries=, flags=, name= };
+/* ayac.core.create_map{ type=, key_size=, value_size=, max_entries=, flags=, map_extra=,
+ * numa_node=, inner_map_fd=, name= };
  * lua/ayac/map.lua's create_map also takes codec names for key and value. */
 static int l_create_map(lua_State *L)
 {
@@ -275,6 +293,8 @@ static int l_create_map(lua_State *L)
 	def.max_entries = (__u32)lutil_opt_int(L, 1, "max_entries", 0, 0, LUTIL_U32_MAX);
 	def.map_flags = (__u32)lutil_opt_int(L, 1, "flags", 0, 0, LUTIL_U32_MAX);
 	def.map_extra = (__u64)lutil_opt_int(L, 1, "map_extra", 0, 0, LUTIL_U64_END);
+	def.numa_node = (__u32)lutil_opt_int(L, 1, "numa_node", 0, 0, LUTIL_U32_MAX);
+	def.inner_map_fd = (int)lutil_opt_int(L, 1, "inner_map_fd", 0, 0, INT_MAX);
 	def.name = lutil_opt_string(L, 1, "name", NULL);
 	return push_standalone(L, ayac_map_create(&def));
 }
@@ -291,6 +311,7 @@ void lbind_open_map(lua_State *L, int module_idx)
 		{ "set_value_size", map_set_value_size },
 		{ "close", map_close },
 		{ "_layout", map_layout },
+		{ "_mmap", map_mmap },
 		{ "_check", map_check },
 		{ NULL, NULL },
 	};

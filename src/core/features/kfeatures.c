@@ -49,6 +49,7 @@ static const char *const feature_names[AYAC_FEAT__COUNT] = {
 	[AYAC_FEAT_CGROUP_LINK] = "cgroup_link",
 	[AYAC_FEAT_XDP_LINK] = "xdp_link",
 	[AYAC_FEAT_SOCKMAP_LINK] = "sockmap_link",
+	[AYAC_FEAT_MAP_BATCH] = "map_batch",
 };
 
 const char *ayac_feature_name(enum ayac_feature f)

@@ -130,3 +130,20 @@ int probe_map_type(enum bpf_map_type type)
 		return 1;
 	return probe_result(fd, NULL);
 }
+
+/* The batch commands: on an empty hash map a lookup batch ends at once with ENOENT;
+ * kernels before 5.6 do not know the command (EINVAL). Which map types have which
+ * batch operation is learnt per type by the callers, from ENOTSUPP. */
+int probe_map_batch(void)
+{
+	__u32 key, value, token, count = 1;
+	int fd = probe_map_create(BPF_MAP_TYPE_HASH, 4, 4, 1, 0), err;
+
+	if (fd < 0)
+		return probe_result(fd, NULL);
+	err = ayac_fast_lookup_batch(fd, NULL, &token, &key, &value, &count, 0);
+	close(fd);
+	if (err == -ENOENT || err == 0)
+		return 1;
+	return err == -EINVAL ? 0 : err;
+}

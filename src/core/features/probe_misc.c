@@ -157,6 +157,7 @@ int probe_misc_feature(enum ayac_feature f)
 		return probe_result(probe_map_create(BPF_MAP_TYPE_DEVMAP, 4, 8, 1, 0), NULL);
 	case AYAC_FEAT_JIT: return probe_jit();
 	case AYAC_FEAT_UNPRIV_BPF: return probe_unpriv();
+	case AYAC_FEAT_MAP_BATCH: return probe_map_batch();
 	default: return -EINVAL;
 	}
 }

@@ -77,6 +77,8 @@ int probe_map_type(enum bpf_map_type type);
 /* BPF_MAP_CREATE with the basics; fd or -errno. */
 int probe_map_create(enum bpf_map_type type, __u32 key_size, __u32 value_size,
 		     __u32 max_entries, __u32 flags);
+/* BPF_MAP_LOOKUP_BATCH and the other batch commands: 1, 0 or -errno. */
+int probe_map_batch(void);
 
 /* ---- BTF (probe_btf.c) ---------------------------------------------------------------- */
 

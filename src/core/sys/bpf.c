@@ -1,6 +1,7 @@
 /* Thin wrappers over bpf(2) and perf_event_open(2): every kernel call of the core goes
  * through here, so fd hygiene (CLOEXEC, never 0..2) and errno capture live in one place. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -89,17 +90,21 @@ int sys_map_freeze(int fd)
 	return sys_bpf(BPF_MAP_FREEZE, &attr, sizeof(attr));
 }
 
-/* The plain C ABI of ayac.h: LuaJIT calls these through the FFI on the hot path. */
+/* The plain C ABI of ayac.h: LuaJIT calls these through the FFI on the hot path. They
+ * hand the kernel only the attribute bytes the command reads (as libbpf does): with the
+ * whole union it would copy and zero-check some 100 bytes more on every element. */
+#define ATTR_SIZE(field) (offsetof(union bpf_attr, field) + sizeof(((union bpf_attr *)0)->field))
+
 static int map_elem(enum bpf_cmd cmd, int fd, const void *key, void *value, __u64 flags)
 {
 	union bpf_attr attr;
 
-	memset(&attr, 0, sizeof(attr));
+	memset(&attr, 0, ATTR_SIZE(flags));
 	attr.map_fd = fd;
 	attr.key = ptr_to_u64(key);
 	attr.value = ptr_to_u64(value);
 	attr.flags = flags;
-	return sys_bpf(cmd, &attr, sizeof(attr));
+	return sys_bpf(cmd, &attr, ATTR_SIZE(flags));
 }
 
 int ayac_fast_lookup(int map_fd, const void *key, void *value)
@@ -126,9 +131,58 @@ int ayac_fast_next_key(int map_fd, const void *key, void *next_key)
 {
 	union bpf_attr attr;
 
-	memset(&attr, 0, sizeof(attr));
+	memset(&attr, 0, ATTR_SIZE(next_key));
 	attr.map_fd = map_fd;
 	attr.key = ptr_to_u64(key);
 	attr.next_key = ptr_to_u64(next_key);
-	return sys_bpf(BPF_MAP_GET_NEXT_KEY, &attr, sizeof(attr));
+	return sys_bpf(BPF_MAP_GET_NEXT_KEY, &attr, ATTR_SIZE(next_key));
+}
+
+/* Batch calls: count is in/out (entries asked for, entries done), and is meaningful on
+ * failure too (-ENOENT at the end of a lookup batch still delivers entries; a failed
+ * update or delete batch says how many went in before the failing one). */
+static int map_batch(enum bpf_cmd cmd, int fd, void *in_batch, void *out_batch, void *keys,
+		     void *values, __u32 *count, __u64 elem_flags)
+{
+	union bpf_attr attr;
+	int err;
+
+	memset(&attr, 0, ATTR_SIZE(batch));
+	attr.batch.map_fd = fd;
+	attr.batch.in_batch = ptr_to_u64(in_batch);
+	attr.batch.out_batch = ptr_to_u64(out_batch);
+	attr.batch.keys = ptr_to_u64(keys);
+	attr.batch.values = ptr_to_u64(values);
+	attr.batch.count = *count;
+	attr.batch.elem_flags = elem_flags;
+	err = sys_bpf(cmd, &attr, ATTR_SIZE(batch));
+	*count = attr.batch.count;
+	return err;
+}
+
+int ayac_fast_lookup_batch(int map_fd, void *in_batch, void *out_batch, void *keys,
+			   void *values, __u32 *count, __u64 elem_flags)
+{
+	return map_batch(BPF_MAP_LOOKUP_BATCH, map_fd, in_batch, out_batch, keys, values, count,
+			 elem_flags);
+}
+
+int ayac_fast_lookup_and_delete_batch(int map_fd, void *in_batch, void *out_batch, void *keys,
+				      void *values, __u32 *count, __u64 elem_flags)
+{
+	return map_batch(BPF_MAP_LOOKUP_AND_DELETE_BATCH, map_fd, in_batch, out_batch, keys,
+			 values, count, elem_flags);
+}
+
+int ayac_fast_update_batch(int map_fd, const void *keys, const void *values, __u32 *count,
+			   __u64 elem_flags)
+{
+	return map_batch(BPF_MAP_UPDATE_BATCH, map_fd, NULL, NULL, (void *)keys, (void *)values,
+			 count, elem_flags);
+}
+
+int ayac_fast_delete_batch(int map_fd, const void *keys, __u32 *count, __u64 elem_flags)
+{
+	return map_batch(BPF_MAP_DELETE_BATCH, map_fd, NULL, NULL, (void *)keys, NULL, count,
+			 elem_flags);
 }
