@@ -5,10 +5,6 @@
 -- each way, sock_ops sees both ends of their TCP handshake. Also: the modes (bpf_link,
 -- BPF_PROG_ATTACH with "multi", "override", "single"), ayac.cgroup_query, and the
 -- errors for paths that are no cgroup v2 directory.
--- In the qemu matrix (scripts/vmtest) these specs fail and then hang the guest's
--- busted on a pipe: not yet made to work there (the guest's network setup), so they
--- run on the host only, and say so. docs/vmtest.md lists this gap.
-if (require "kernel").net_host_only("net_cgroup") then return end
 
 local ayac = require "ayac"
 local h = require "helpers"

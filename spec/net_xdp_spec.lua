@@ -3,10 +3,6 @@
 -- keeps them from the socket, skb and drv mode, bpf_link and netlink, an occupied slot
 -- is refused naming its program, replace swaps atomically, detach removes exactly what
 -- was attached (`ip link show`), and ayac.xdp_query sees it all.
--- In the qemu matrix (scripts/vmtest) these specs fail and then hang the guest's
--- busted on a pipe: not yet made to work there (the guest's network setup), so they
--- run on the host only, and say so. docs/vmtest.md lists this gap.
-if (require "kernel").net_host_only("net_xdp") then return end
 
 local ayac = require "ayac"
 local net = require "net"

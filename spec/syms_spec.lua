@@ -290,9 +290,20 @@ describe("ayac.stack", function()
 		local ids = obj:map("stack_ids")
 		ids[0], ids[1] = -1, -1
 		links = { assert(obj:program("on_getppid"):attach()) }
-		wait_for(function() ffi.C.getppid() return ids[0] >= 0 and ids[1] >= 0 end,
-			function() return ("getppid's stacks (stack ids %s, %s; -1: never ran)"):format(
-				tostring(ids[0]), tostring(ids[1])) end)
+		-- Debian's 6.1 (in the qemu matrix) walks no kernel frames from a syscall
+		-- tracepoint: bpf_get_stackid says EFAULT (-14) there, every time.
+		local deadline = os.time() + 20
+		while os.time() < deadline and not (ids[0] >= 0 and ids[1] >= 0) do
+			ffi.C.getppid()
+			if ids[0] == -14 and ids[1] >= 0 and not (require "kernel").at_least(6, 6) then
+				pending("this kernel (" .. (require "kernel").release .. ") gives no kernel stack " ..
+					"from a syscall tracepoint (bpf_get_stackid: EFAULT)")
+				return
+			end
+			os.execute("sleep 0.01")
+		end
+		assert(ids[0] >= 0 and ids[1] >= 0, ("timed out waiting for getppid's stacks (stack " ..
+			"ids %s, %s; -1: never ran)"):format(tostring(ids[0]), tostring(ids[1])))
 		local k = assert(ayac.stack(obj:map("stacks"), ids[0]))
 		local seen = {}
 		for _, f in ipairs(k) do

@@ -51,18 +51,6 @@ end
 
 M.release = (read("/proc/sys/kernel/osrelease") or "?"):gsub("%s+$", "")
 
--- The network specs (veth pairs and namespaces) do not run in scripts/vmtest's guests
--- yet (docs/vmtest.md): there they declare one pending entry and the caller returns.
--- AYAC_VM_NET=1 runs them in the guest anyway, to work on that.
-function M.net_host_only(name)
-	if not M.in_vm or os.getenv("AYAC_VM_NET") == "1" then return false end
-	local env = getfenv(2) -- busted's describe and pending live in the spec file's env
-	env.describe(name, function()
-		env.pending("network specs run on the host only: not yet working in the qemu matrix")
-	end)
-	return true
-end
-
 -- Whether the running kernel is Linux major.minor or later, for what older kernels
 -- lack without a way to ask (a helper offered to more program types, a link kind).
 function M.at_least(major, minor)
