@@ -1,10 +1,9 @@
 -- Samples stacks on every CPU at 99 Hz and prints them folded, one line per distinct
 -- stack ("comm;frame;frame;... count", outermost frame first, kernel frames marked
--- _[k]): the input of flamegraph.pl and speedscope. Frames are raw addresses until
--- ayac symbolizes them.
+-- _[k]): the input of flamegraph.pl and speedscope. Frames are symbolized (ayac.stack);
+-- those with no symbol print as their address.
 --   ./ayac examples/profile.lua [seconds=5] [hz=99] [pid]
 local ffi = require "ffi"
-local bit = require "bit"
 ffi.cdef "int poll(void *fds, unsigned long nfds, int timeout);"
 local ayac = require "ayac"
 
@@ -19,26 +18,28 @@ io.stderr:write(("sampling %d CPUs at %d Hz for %g s...\n"):format(link:info().c
 ffi.C.poll(nil, 0, math.floor(seconds * 1000))
 link:detach()
 
--- A stack id into its frames, outermost first (the map keeps the innermost first).
+-- A stack id into folded frames, outermost first (ayac.stack gives the innermost
+-- first). User frames are looked up in the process's mappings, kernel ones in
+-- /proc/kallsyms; what has no symbol stays an address.
 local stacks = obj:map("stacks")
-stacks:codec { key = "u32", value = "bytes" }
-local function frames(id, suffix, out)
+local function frames(id, pid, suffix, out)
 	if id < 0 then return end
-	local raw = stacks:get(id)
-	if not raw then return end
-	local addrs = ffi.cast("const uint64_t *", raw)
-	local n = 0
-	while n < #raw / 8 and addrs[n] ~= 0 do n = n + 1 end
-	for i = n - 1, 0, -1 do
-		out[#out + 1] = "0x" .. bit.tohex(addrs[i], 16):gsub("^0+", "") .. suffix
+	local f = ayac.stack(stacks, id, { pid = pid })
+	if not f then return end
+	for i = #f, 1, -1 do
+		local name = f[i].name
+		if not name or name == "[unknown]" then
+			name = ("0x%x"):format(f[i].addr):gsub("ULL$", "")
+		end
+		out[#out + 1] = name .. suffix
 	end
 end
 
 local lines = {}
 for key, count in obj:map("samples"):pairs() do
 	local parts = { key.comm }
-	frames(key.ustack, "", parts)
-	frames(key.kstack, "_[k]", parts)
+	frames(key.ustack, key.pid, "", parts)
+	frames(key.kstack, nil, "_[k]", parts)
 	local line = table.concat(parts, ";")
 	lines[line] = (lines[line] or 0) + tonumber(count)
 end
