@@ -32,6 +32,7 @@
 -- operations, and 64-bit cdata split or joined through a union in memory.
 local ffi = require "ffi"
 local bit = require "bit"
+local gen = require "ayac.gen"
 require "ayac.btf" -- the type-table cache
 
 local cast, fill, copy, ffi_string, typeof, istype = ffi.cast, ffi.fill, ffi.copy,
@@ -406,7 +407,7 @@ local function gen_small_bitfield(byte0, shift, nbits, nbytes, keep, signed, is_
 			"p[off + %d] = bor(band(p[off + %d], %d), b)", byte0 + i, byte0 + i, keep[i])
 	end
 	src[#src + 1] = "end return dec, enc"
-	return assert(loadstring(concat(src, "\n"), "=ayac.codec.bitfield"))(floor, bor, band, conv)
+	return gen.chunk(concat(src, "\n"), "=ayac.codec.bitfield")(floor, bor, band, conv)
 end
 
 -- 64-bit cdata <-> two 32-bit halves (as numbers), through memory: a store to one view
@@ -470,7 +471,7 @@ local function gen_wide_bitfield(byte0, shift, nbits, nbytes, keep, signed, conv
 			"p[off + %d] = bor(band(p[off + %d], %d), c)", r, r, r, byte0 + i, byte0 + i, keep[i])
 	end
 	src[#src + 1] = "end return dec, enc"
-	return assert(loadstring(concat(src, "\n"), "=ayac.codec.bitfield64"))(floor, bor, band,
+	return gen.chunk(concat(src, "\n"), "=ayac.codec.bitfield64")(floor, bor, band,
 		type, halves, conv, wide_out)
 end
 
@@ -708,7 +709,7 @@ local function gen_array(n, stride, edec, eenc)
 		src[#src + 1] = format("for i = 1, %d do local x = v[i] if x ~= nil then eenc(x, p, off + (i - 1) * %d) end end", n, stride)
 	end
 	src[#src + 1] = "end return dec, enc"
-	return assert(loadstring(concat(src, "\n"), "=ayac.codec.array"))(edec, eenc, type, fail,
+	return gen.chunk(concat(src, "\n"), "=ayac.codec.array")(edec, eenc, type, fail,
 		describe)
 end
 
@@ -848,7 +849,7 @@ local function gen_fields(fields)
 		"check_keys(F, v)"
 	src[#src + 1] = "end"
 	src[#src + 1] = "return dec, enc"
-	local chunk = assert(loadstring(concat(src, "\n"), "=ayac.codec"))
+	local chunk = gen.chunk(concat(src, "\n"), "=ayac.codec")
 	return chunk(fields, nkeys, check_keys)
 end
 

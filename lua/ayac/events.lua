@@ -34,6 +34,7 @@
 local ffi = require "ffi"
 local bit = require "bit"
 local core = require "ayac.core"
+local gen = require "ayac.gen"
 local fast = require "ayac.fast"
 
 local lib = fast.lib
@@ -307,7 +308,7 @@ local function ring_loop(view, mode, handler, c, mapname)
 		error(("ring buffer '%s': a record of %d bytes is shorter than its type (%d bytes)"):format(
 			mapname, len, c.size), 0)
 	end
-	return assert(loadstring(src, "=ayac.ringbuf(" .. mapname .. ")"))(lib, band, cast, ffi_string,
+	return gen.chunk(src, "=ayac.ringbuf(" .. mapname .. ")")(lib, band, cast, ffi_string,
 		ffi.typeof("const int32_t *"), view, handler, c and c.decode, c and c.size or 0, short)
 end
 
@@ -387,7 +388,7 @@ local function perf_loop(mode, handler, c, mapname, on_lost, nrings)
 		error(("perf buffer '%s': a sample of %d bytes is shorter than its type (%d bytes)"):format(
 			mapname, len, c.size), 0)
 	end
-	return assert(loadstring(src, "=ayac.perfbuf(" .. mapname .. ")"))(lib, band, cast, ffi_string,
+	return gen.chunk(src, "=ayac.perfbuf(" .. mapname .. ")")(lib, band, cast, ffi_string,
 		ffi.typeof("const uint32_t *"), ffi.typeof("const uint16_t *"), ffi.typeof("const uint64_t *"),
 		ffi.typeof("const uint8_t *"), handler, c and c.decode, c and c.size or 0, short, on_lost,
 		nrings)

@@ -15,11 +15,12 @@
 local ffi = require "ffi"
 local core = require "ayac.core"
 local fast = require "ayac.fast"
+local gen = require "ayac.gen"
 
 local lib = fast.lib
 local ffi_new, ffi_copy, ffi_fill = ffi.new, ffi.copy, ffi.fill
-local type, error, pairs, next, setmetatable, loadstring, tostring =
-	type, error, pairs, next, setmetatable, loadstring, tostring
+local type, error, pairs, next, setmetatable, tostring =
+	type, error, pairs, next, setmetatable, tostring
 local math_max, math_min, floor = math.max, math.min, math.floor
 local concat = table.concat
 
@@ -273,7 +274,7 @@ local function loops(st)
 	local l = st.loops
 	if not l then
 		local src = TEMPLATE:format(value_source(st), math_max(st.ksize, 1), st.vbufsize)
-		local chunk = assert(loadstring(src, "=ayac.map." .. tostring(st.name)))
+		local chunk = gen.chunk(src, "=ayac.map." .. tostring(st.name))
 		l = chunk(st.kdec, st.vdec, fetch)
 		st.loops = l
 	end
