@@ -130,6 +130,20 @@ static void cap_list(char *buf, size_t size, unsigned needs)
 	}
 }
 
+/* kernel.perf_event_paranoid, or -100 when unreadable. */
+static int perf_paranoid(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	int v = -100;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -100;
+		fclose(f);
+	}
+	return v;
+}
+
 void ayac_perm_explain(unsigned needs)
 {
 	struct ayac_caps caps;
@@ -152,6 +166,13 @@ void ayac_perm_explain(unsigned needs)
 	if (missing)
 		snprintf(hint, sizeof(hint), ": needs %s, or root (this process lacks %s); "
 			 "see docs/embedding.md", need, lack);
+	else if ((needs & AYAC_NEED_PERFMON) && !caps.cap_sys_admin && perf_paranoid() >= 3)
+		/* Debian's patch: level 3 kept perf_event_open for CAP_SYS_ADMIN alone (its 6.1;
+		 * its newer kernels accept CAP_PERFMON there too). */
+		snprintf(hint, sizeof(hint), ": needs %s, or root; this process has them, but "
+			 "kernel.perf_event_paranoid is %d, which on some kernels (Debian's 6.1) "
+			 "leaves perf_event_open to CAP_SYS_ADMIN: add it, or set "
+			 "kernel.perf_event_paranoid=2; see docs/embedding.md", need, perf_paranoid());
 	else
 		snprintf(hint, sizeof(hint), ": needs %s, or root (this process has them: a "
 			 "security module, a seccomp filter or a user namespace may refuse it); "
