@@ -167,10 +167,10 @@ void ayac_perm_explain(unsigned needs)
 		snprintf(hint, sizeof(hint), ": needs %s, or root (this process lacks %s); "
 			 "see docs/embedding.md", need, lack);
 	else if ((needs & AYAC_NEED_PERFMON) && !caps.cap_sys_admin && perf_paranoid() >= 3)
-		/* Debian's patch: level 3 kept perf_event_open for CAP_SYS_ADMIN alone (its 6.1;
-		 * its newer kernels accept CAP_PERFMON there too). */
+		/* Debian's kernel patch adds level 3: perf_event_open for CAP_SYS_ADMIN alone
+		 * (upstream treats anything above 2 as 2). */
 		snprintf(hint, sizeof(hint), ": needs %s, or root; this process has them, but "
-			 "kernel.perf_event_paranoid is %d, which on some kernels (Debian's 6.1) "
+			 "kernel.perf_event_paranoid is %d, which on some kernels (Debian's) "
 			 "leaves perf_event_open to CAP_SYS_ADMIN: add it, or set "
 			 "kernel.perf_event_paranoid=2; see docs/embedding.md", need, perf_paranoid());
 	else
