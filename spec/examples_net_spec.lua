@@ -43,6 +43,24 @@ local function stop(run)
 	return out
 end
 
+
+-- N datagrams from a to b's port (dropped by the running tc_drop.lua) and to port + 1
+-- (kept): every kept one arrives, the tool counts N drops, none reach the dropped port.
+-- Returns the dropped port's socket and the sender.
+local function drops_one_port(a, b, run, port)
+	local dropped_rx, kept_rx, tx = b:udp(port), b:udp(port + 1), a:udp()
+	for i = 1, N do
+		tx:send_to(b.addr, port, "drop " .. i)
+		tx:send_to(b.addr, port + 1, "keep " .. i)
+	end
+	local kept = 0
+	assert.truthy(net.wait(function() kept = kept + #kept_rx:drain(); return kept >= N end))
+	assert.equal(N, kept)
+	repeat until tonumber(read_until(run, "^dropped (%d+)$")) >= N
+	assert.same({}, dropped_rx:drain())
+	return dropped_rx, tx
+end
+
 describe("examples", function()
 	local a, b, run
 	before_each(function() a, b = net.pair() end)
@@ -87,16 +105,7 @@ describe("examples", function()
 		local via = ayac.features().links.tcx and "bpf_link" or "netlink"
 		assert.matches("^dropping TCP and UDP to port 9201 leaving va %(tc egress via " .. via .. "%)",
 			run.first)
-		local dropped_rx, kept_rx, tx = b:udp(9201), b:udp(9202), a:udp()
-		for i = 1, N do
-			tx:send_to(b.addr, 9201, "drop " .. i)
-			tx:send_to(b.addr, 9202, "keep " .. i)
-		end
-		local kept = 0
-		assert.truthy(net.wait(function() kept = kept + #kept_rx:drain(); return kept >= N end))
-		assert.equal(N, kept)
-		repeat until tonumber(read_until(run, "^dropped (%d+)$")) >= N
-		assert.same({}, dropped_rx:drain())
+		local dropped_rx, tx = drops_one_port(a, b, run, 9201)
 		stop(run)
 		assert.same({}, a:enter(ayac.tc_query, "va", "egress"))
 		tx:send_to(b.addr, 9201, "after")
@@ -108,16 +117,7 @@ describe("examples", function()
 		assert.matches("via netlink", run.first, 1, true)
 		assert.matches("tc_drop", a:filters("va", "egress"), 1, true)
 		assert.matches("clsact", a:qdiscs("va"), 1, true)
-		local dropped_rx, kept_rx, tx = b:udp(9203), b:udp(9204), a:udp()
-		for i = 1, N do
-			tx:send_to(b.addr, 9203, "drop " .. i)
-			tx:send_to(b.addr, 9204, "keep " .. i)
-		end
-		local kept = 0
-		assert.truthy(net.wait(function() kept = kept + #kept_rx:drain(); return kept >= N end))
-		assert.equal(N, kept)
-		repeat until tonumber(read_until(run, "^dropped (%d+)$")) >= N
-		assert.same({}, dropped_rx:drain())
+		drops_one_port(a, b, run, 9203)
 		stop(run)
 		assert.equal("", a:filters("va", "egress"))
 		assert.not_matches("clsact", a:qdiscs("va"))

@@ -4,8 +4,7 @@
 -- elsewhere (/proc, /proc/kallsyms) or what the spec made (files, cgroups, sockets,
 -- map elements).
 local ffi = require "ffi"
--- one declaration at a time: another spec may have declared some already
-for decl in ([[
+require("helpers").cdef([[
 int getpid(void);
 long syscall(long number, ...);
 int socket(int domain, int type, int protocol);
@@ -14,7 +13,7 @@ struct ayac_spec_sockaddr_in { uint16_t family; uint16_t port; uint32_t addr; ui
 int bind(int fd, const void *addr, unsigned int len);
 int listen(int fd, int backlog);
 int getsockname(int fd, void *addr, unsigned int *len);
-]]):gmatch("[^\n]+") do pcall(ffi.cdef, decl) end
+]])
 
 local ayac = require "ayac"
 local helpers = require "helpers"

@@ -10,15 +10,14 @@
 -- amount of this thread's CPU time (CLOCK_THREAD_CPUTIME_ID, so a busy machine only
 -- makes it take longer) and expects that many samples give or take a few.
 local ffi = require "ffi"
--- one declaration at a time: another spec may have declared some already
-for decl in ([[
+require("helpers").cdef([[
 int getpid(void);
 long syscall(long number, ...);
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off);
 int munmap(void *addr, size_t len);
 struct ayac_spec_timespec { long tv_sec; long tv_nsec; };
 int clock_gettime(int clk, struct ayac_spec_timespec *ts);
-]]):gmatch("[^\n]+") do pcall(ffi.cdef, decl) end
+]])
 
 local ayac = require "ayac"
 local helpers = require "helpers"

@@ -5,8 +5,7 @@
 -- leaves tcp_available_congestion_control). Each run gives its congestion controls
 -- names of its own (the kernel's list is global).
 local ffi = require "ffi"
--- one declaration at a time: another spec may have declared some already
-for decl in ([[
+require("helpers").cdef([[
 int getpid(void);
 int socket(int domain, int type, int protocol);
 int close(int fd);
@@ -21,7 +20,7 @@ int getsockopt(int fd, int level, int name, void *val, unsigned int *len);
 long write(int fd, const void *buf, size_t n);
 long read(int fd, void *buf, size_t n);
 int poll(void *fds, unsigned long nfds, int timeout);
-]]):gmatch("[^\n]+") do pcall(ffi.cdef, decl) end
+]])
 
 local ayac = require "ayac"
 local helpers = require "helpers"
